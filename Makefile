@@ -1,0 +1,47 @@
+# EVzone: `make run` serves the platform with a demo operator; `make test` runs the tests.
+# Both set up everything on a fresh clone (virtualenv, embedded PostgreSQL and Redis under var/).
+# With DATABASE_URL / REDIS_URL set, those servers are used instead.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements/*.txt | cksum | cut -d' ' -f1)
+# pip's output goes to $(VENV)/pip.log and is shown only when it fails.
+PIP := $(PY) -m pip --disable-pip-version-check -q
+
+.PHONY: install run test stop services release lint fmt clean
+
+$(STAMP): requirements/base.txt requirements/dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "Installing Python packages into $(VENV) (first run takes a minute)…"
+	@$(PIP) install -r requirements/dev.txt > $(VENV)/pip.log 2>&1 || (grep -v "is ignored" $(VENV)/pip.log; exit 1)
+	@rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+services: install
+	@$(PY) -m config.embedded start
+
+release: services
+	$(PY) manage.py migrate_schemas --executor=standard -v 0
+	$(PY) manage.py bootstrap_platform
+
+run: release
+	$(PY) manage.py seed_demo
+	@echo "Starting web (http://localhost:8000/admin/, http://demo.localhost:8000/), worker and beat. Ctrl-C stops."
+	$(VENV)/bin/honcho -f Procfile start web worker beat
+
+test: install
+	$(VENV)/bin/pytest
+
+stop:
+	@$(PY) -m config.embedded stop
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+fmt: install
+	$(VENV)/bin/ruff format .
+
+clean: stop
+	rm -rf var/pgdata var/redis var/staticfiles

@@ -1,0 +1,19 @@
+from django.shortcuts import render
+from django_tenants.middleware.main import TenantMainMiddleware
+
+
+class OrganizationMiddleware(TenantMainMiddleware):
+    """Resolve the organisation from the Host header (django-tenants), with clear pages
+    for a host nobody owns and for a suspended organisation instead of a bare 404/500."""
+
+    def no_tenant_found(self, request, hostname):
+        return render(request, "tenants/unknown_host.html", {"hostname": hostname}, status=404)
+
+    def process_request(self, request):
+        response = super().process_request(request)
+        if response is not None:
+            return response
+        tenant = request.tenant
+        if tenant.is_suspended:
+            return render(request, "tenants/suspended.html", {"organization": tenant}, status=403)
+        return None

@@ -1,0 +1,23 @@
+"""Celery application. Tasks run in the schema they were queued from (tenant-schemas-celery)."""
+
+import os
+
+from tenant_schemas_celery.app import CeleryApp as TenantAwareCeleryApp
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+
+app = TenantAwareCeleryApp("evzone")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+# Read from the environment, not settings: this module is imported while settings load.
+_HEARTBEAT = float(os.environ.get("HEARTBEAT_INTERVAL", 30))
+app.conf.beat_schedule = {
+    "core-heartbeat": {
+        "task": "core.heartbeat",
+        "schedule": _HEARTBEAT,
+        # A heartbeat that waited longer than one interval proves nothing.
+        "options": {"expires": _HEARTBEAT},
+    },
+}

@@ -1,0 +1,19 @@
+"""URLs on an organisation's own domain (<slug>.<BASE_DOMAIN> or a custom domain)."""
+
+from django.conf import settings
+from django.conf.urls.static import static
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from apps.core.admin_sites import operator_admin_site
+
+urlpatterns = [
+    path("", include("apps.portal.urls")),
+    path("accounts/", include("apps.accounts.urls")),
+    path("admin/", operator_admin_site.urls),
+    path("api/v1/", include(("config.api", "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,116 @@
+"""Shared fixtures.
+
+Tenants are created once per session (creating a schema runs every tenant
+migration, about a second each) and committed; each test then runs inside a
+transaction that is rolled back, in whichever schema it selects. Never use
+`transactional_db` with these: its flush would delete the session's organisations.
+"""
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django_tenants.utils import schema_context
+
+from apps.tenants.models import Organization
+
+PASSWORD = "correct-horse-battery-9"
+
+TENANTS = {
+    "reseller": {"slug": "resell", "name": "Resell GmbH", "kind": "reseller"},
+    "a": {"slug": "alpha", "name": "Alpha Charging", "kind": "operator", "parent": "resell"},
+    "b": {"slug": "beta", "name": "Beta Power", "kind": "operator"},
+}
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from apps.tenants.services import organization_create, platform_ensure
+
+    with django_db_blocker.unblock():
+        platform_ensure()
+        for spec in TENANTS.values():
+            spec = dict(spec)
+            parent = spec.pop("parent", None)
+            organization_create(
+                **spec,
+                parent=Organization.objects.get(slug=parent) if parent else None,
+                admin_email=f"admin@{spec['slug']}.example",
+                admin_password=PASSWORD,
+            )
+
+
+def _org(slug: str) -> Organization:
+    return Organization.objects.get(slug=slug)
+
+
+@pytest.fixture
+def tenant_a(db) -> Organization:
+    return _org("alpha")
+
+
+@pytest.fixture
+def tenant_b(db) -> Organization:
+    return _org("beta")
+
+
+@pytest.fixture
+def reseller(db) -> Organization:
+    return _org("resell")
+
+
+@pytest.fixture(autouse=True)
+def _back_to_public():
+    yield
+    # Requests and fixtures switch the connection's schema; never leak it into the next test.
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def in_tenant_a(tenant_a):
+    connection.set_tenant(tenant_a)
+    return tenant_a
+
+
+@pytest.fixture
+def in_tenant_b(tenant_b):
+    connection.set_tenant(tenant_b)
+    return tenant_b
+
+
+def host_of(org: Organization) -> str:
+    return org.primary_domain.domain
+
+
+@pytest.fixture
+def client_a(tenant_a) -> Client:
+    return Client(HTTP_HOST=host_of(tenant_a))
+
+
+@pytest.fixture
+def client_b(tenant_b) -> Client:
+    return Client(HTTP_HOST=host_of(tenant_b))
+
+
+@pytest.fixture
+def make_user():
+    """make_user(org, role=..., email=...) creates a user with PASSWORD in org's schema."""
+    from tests.factories.accounts import UserFactory
+
+    def make(org: Organization, **kwargs):
+        with schema_context(org.schema_name):
+            return UserFactory(**kwargs)
+
+    return make
+
+
+@pytest.fixture
+def login():
+    """login(org, user) returns a Client signed in as user on org's host."""
+
+    def do(org: Organization, user) -> Client:
+        client = Client(HTTP_HOST=host_of(org))
+        with schema_context(org.schema_name):
+            client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return client
+
+    return do
