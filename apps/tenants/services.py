@@ -56,7 +56,9 @@ def organization_create(
     )
     org.full_clean()
     domain = Domain(domain=primary_domain_for(slug), is_primary=True)
-    with transaction.atomic():
+    # django-tenants creates schemas only from the public schema; a reseller calls
+    # this from its own portal, i.e. from inside its schema.
+    with schema_context(settings.PUBLIC_SCHEMA_NAME), transaction.atomic():
         if Domain.objects.filter(domain=domain.domain).exists():
             raise ValidationError({"slug": f"The host name {domain.domain} is taken."})
         org.save(verbosity=0)  # creates and migrates the schema (auto_create_schema)
