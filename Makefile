@@ -5,6 +5,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
+PORT ?= 8000
 STAMP := $(VENV)/.installed-$(shell cat requirements/*.txt | cksum | cut -d' ' -f1)
 # pip's output goes to $(VENV)/pip.log and is shown only when it fails.
 PIP := $(PY) -m pip --disable-pip-version-check -q
@@ -29,7 +30,7 @@ release: services
 run: release
 	$(PY) manage.py seed_demo
 	@echo "Starting web (http://localhost:8000/admin/, http://demo.localhost:8000/), worker and beat. Ctrl-C stops."
-	$(VENV)/bin/honcho -f Procfile start web worker beat
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho -f Procfile start -p $(PORT) web worker beat
 
 test: install
 	$(VENV)/bin/pytest
