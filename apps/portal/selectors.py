@@ -21,7 +21,10 @@ def dashboard_figures(*, organization: Organization) -> dict:
         seen_week=Count("id", filter=Q(last_login__gte=now - timedelta(days=7))),
     )
     by_role = dict(User.objects.values_list("role").annotate(n=Count("id")))
-    roles = [{"role": r.label, "count": by_role.get(r.value, 0)} for r in Role if r != Role.PLATFORM_STAFF]
+    # Only the roles that can exist in this kind of organisation.
+    hidden = {Role.PLATFORM_STAFF, Role.OPERATOR_ADMIN if organization.kind == Organization.Kind.RESELLER
+              else Role.RESELLER_ADMIN}
+    roles = [{"role": r.label, "count": by_role.get(r.value, 0)} for r in Role if r not in hidden]
     # Sign-ups per day for the last 30 days, for the chart.
     since = (now - timedelta(days=29)).replace(hour=0, minute=0, second=0, microsecond=0)
     per_day = dict(
