@@ -19,9 +19,7 @@ class UserAddForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         public = connection.schema_name == "public"
-        self.fields["role"].choices = [
-            (r.value, r.label) for r in Role if (r == Role.PLATFORM_STAFF) == public
-        ]
+        self.fields["role"].choices = [(r.value, r.label) for r in Role if (r == Role.PLATFORM_STAFF) == public]
 
 
 class UserAdmin(DjangoUserAdmin):

@@ -16,8 +16,17 @@ class UserSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ("id", "email", "full_name", "phone", "role", "is_active", "date_joined", "last_login",
-                  "invitation_pending")
+        fields = (
+            "id",
+            "email",
+            "full_name",
+            "phone",
+            "role",
+            "is_active",
+            "date_joined",
+            "last_login",
+            "invitation_pending",
+        )
         read_only_fields = ("id", "date_joined", "last_login")
 
 
@@ -32,8 +41,13 @@ class UserFilter(filters.FilterSet):
         fields = {"role": ["exact"], "is_active": ["exact"], "date_joined": ["gte", "lte"]}
 
 
-class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                  mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class UserViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     """Users of this organisation. Creating one sends an invitation e-mail.
     Deactivate with `PATCH {"is_active": false}` (records keep their owner)."""
 
@@ -49,13 +63,17 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     def perform_create(self, serializer):
         data = serializer.validated_data
         serializer.instance = services.user_create(
-            email=data["email"], role=data["role"], full_name=data.get("full_name", ""),
-            base_url=f"{self.request.scheme}://{self.request.get_host()}")
+            email=data["email"],
+            role=data["role"],
+            full_name=data.get("full_name", ""),
+            base_url=f"{self.request.scheme}://{self.request.get_host()}",
+        )
 
     def perform_update(self, serializer):
         data = serializer.validated_data
         if serializer.instance == self.request.user and (
-                data.get("role", self.request.user.role) != self.request.user.role or data.get("is_active") is False):
+            data.get("role", self.request.user.role) != self.request.user.role or data.get("is_active") is False
+        ):
             raise serializers.ValidationError({"role": "You cannot change your own role or deactivate yourself."})
         serializer.instance = services.user_update(user=serializer.instance, **data)
 
@@ -74,8 +92,13 @@ class ApiTokenCreatedSerializer(ApiTokenSerializer):
         fields = (*ApiTokenSerializer.Meta.fields, "key")
 
 
-class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                      mixins.DestroyModelMixin, viewsets.GenericViewSet):
+class ApiTokenViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
     """Your own API tokens. `DELETE` revokes a token (it stays listed, revoked)."""
 
     serializer_class = ApiTokenSerializer
@@ -91,8 +114,11 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        token, key = services.api_token_create(user=request.user, name=serializer.validated_data["name"],
-                                               expires_at=serializer.validated_data.get("expires_at"))
+        token, key = services.api_token_create(
+            user=request.user,
+            name=serializer.validated_data["name"],
+            expires_at=serializer.validated_data.get("expires_at"),
+        )
         token.key = key
         return Response(ApiTokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
 
@@ -108,8 +134,14 @@ class MeSerializer(UserSerializer):
 
     def get_organization(self, obj) -> dict:
         org = self.context["request"].tenant
-        return {"name": org.name, "slug": org.slug, "kind": org.kind, "currency": org.currency,
-                "timezone": org.timezone, "country": org.country}
+        return {
+            "name": org.name,
+            "slug": org.slug,
+            "kind": org.kind,
+            "currency": org.currency,
+            "timezone": org.timezone,
+            "country": org.country,
+        }
 
 
 @extend_schema(responses=MeSerializer)

@@ -41,8 +41,15 @@ def _apply_role(user: User, role: str) -> None:
 
 
 @transaction.atomic
-def user_create(*, email: str, role: str, full_name: str = "", password: str | None = None,
-                invite: bool = True, base_url: str | None = None) -> User:
+def user_create(
+    *,
+    email: str,
+    role: str,
+    full_name: str = "",
+    password: str | None = None,
+    invite: bool = True,
+    base_url: str | None = None,
+) -> User:
     """Create a user in the current schema; without a password they receive an invitation."""
     _check_role_for_schema(role)
     email = User.objects.normalize_email(email).strip().lower()
@@ -68,8 +75,14 @@ def _in_schema(schema: str, func, **kwargs):
 
 
 @transaction.atomic
-def user_update(*, user: User, role: str | None = None, full_name: str | None = None,
-                is_active: bool | None = None, phone: str | None = None) -> User:
+def user_update(
+    *,
+    user: User,
+    role: str | None = None,
+    full_name: str | None = None,
+    is_active: bool | None = None,
+    phone: str | None = None,
+) -> User:
     if role is not None:
         _check_role_for_schema(role)
         _apply_role(user, role)
@@ -125,8 +138,11 @@ def api_token_create(*, user: User, name: str, expires_at: datetime | None = Non
         raise ValidationError("Inactive users cannot have API tokens.")
     key = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name.strip() or "API token", prefix=key[: len(TOKEN_PREFIX) + 6],
-        digest=_digest(key), expires_at=expires_at,
+        user=user,
+        name=name.strip() or "API token",
+        prefix=key[: len(TOKEN_PREFIX) + 6],
+        digest=_digest(key),
+        expires_at=expires_at,
     )
     return token, key
 

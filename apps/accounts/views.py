@@ -1,5 +1,4 @@
 from django.contrib import messages
-
 from django.contrib.auth import views as auth_views
 from django.urls import reverse_lazy
 
@@ -49,5 +48,3 @@ class InvitationAcceptView(auth_views.PasswordResetConfirmView):
         response = super().form_valid(form)
         messages.success(self.request, "Welcome! Your password is set.")
         return response
-
-

@@ -20,7 +20,9 @@ class Pagination(pagination.PageNumberPagination):
 def exception_handler(exc, context):
     # Services raise Django's ValidationError; present it like DRF's.
     if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

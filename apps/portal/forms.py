@@ -30,14 +30,31 @@ class EditUserForm(forms.ModelForm):
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, initial="API token")
-    expires_at = forms.DateTimeField(required=False, help_text="Optional, e.g. 2027-01-31 00:00", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    expires_at = forms.DateTimeField(
+        required=False,
+        help_text="Optional, e.g. 2027-01-31 00:00",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
 
 
 class BrandingForm(forms.ModelForm):
     class Meta:
         model = Organization
-        fields = ("name", "legal_name", "registration_number", "vat_number", "address", "postal_code", "city",
-                  "country", "currency", "timezone", "support_email", "logo", "primary_colour")
+        fields = (
+            "name",
+            "legal_name",
+            "registration_number",
+            "vat_number",
+            "address",
+            "postal_code",
+            "city",
+            "country",
+            "currency",
+            "timezone",
+            "support_email",
+            "logo",
+            "primary_colour",
+        )
         widgets = {"primary_colour": forms.TextInput(attrs={"type": "color"})}
 
 

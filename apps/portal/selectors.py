@@ -22,8 +22,10 @@ def dashboard_figures(*, organization: Organization) -> dict:
     )
     by_role = dict(User.objects.values_list("role").annotate(n=Count("id")))
     # Only the roles that can exist in this kind of organisation.
-    hidden = {Role.PLATFORM_STAFF, Role.OPERATOR_ADMIN if organization.kind == Organization.Kind.RESELLER
-              else Role.RESELLER_ADMIN}
+    hidden = {
+        Role.PLATFORM_STAFF,
+        Role.OPERATOR_ADMIN if organization.kind == Organization.Kind.RESELLER else Role.RESELLER_ADMIN,
+    }
     roles = [{"role": r.label, "count": by_role.get(r.value, 0)} for r in Role if r not in hidden]
     # Sign-ups per day for the last 30 days, for the chart.
     since = (now - timedelta(days=29)).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -33,14 +35,20 @@ def dashboard_figures(*, organization: Organization) -> dict:
         .values_list("day")
         .annotate(n=Count("id"))
     )
-    signups = [{"day": (since + timedelta(days=i)).date().isoformat(),
-                "count": per_day.get((since + timedelta(days=i)).date(), 0)} for i in range(30)]
+    signups = [
+        {
+            "day": (since + timedelta(days=i)).date().isoformat(),
+            "count": per_day.get((since + timedelta(days=i)).date(), 0),
+        }
+        for i in range(30)
+    ]
     return {
         "users": users,
         "roles": roles,
         "signups": signups,
-        "active_tokens": ApiToken.objects.filter(revoked_at__isnull=True).filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=now)).count(),
+        "active_tokens": ApiToken.objects.filter(revoked_at__isnull=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .count(),
         "recent_users": list(User.objects.order_by("-date_joined")[:5]),
         "children": organization.children.count() if organization.kind == Organization.Kind.RESELLER else None,
     }

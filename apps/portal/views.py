@@ -50,10 +50,16 @@ def user_list(request):
         users = users.filter(email__icontains=q) | users.filter(full_name__icontains=q)
     if role:
         users = users.filter(role=role)
-    return render(request, "portal/users/list.html", {
-        "users": users.order_by("email"), "q": q, "role": role,
-        "roles": [r for r in Role if r != Role.PLATFORM_STAFF],
-    })
+    return render(
+        request,
+        "portal/users/list.html",
+        {
+            "users": users.order_by("email"),
+            "q": q,
+            "role": role,
+            "roles": [r for r in Role if r != Role.PLATFORM_STAFF],
+        },
+    )
 
 
 @role_required(CAN_MANAGE_USERS)
@@ -78,7 +84,9 @@ def user_edit(request, pk):
         if user == request.user and (form.cleaned_data["role"] != user.role or not form.cleaned_data["is_active"]):
             form.add_error(None, "You cannot change your own role or deactivate yourself.")
         else:
-            account_services.user_update(user=user, **{k: form.cleaned_data[k] for k in ("role", "full_name", "is_active", "phone")})
+            account_services.user_update(
+                user=user, **{k: form.cleaned_data[k] for k in ("role", "full_name", "is_active", "phone")}
+            )
             messages.success(request, f"Saved {user.email}.")
             return redirect("portal:user_list")
     return render(request, "portal/users/edit.html", {"form": form, "subject": user})
@@ -107,7 +115,8 @@ def token_list(request):
     new_key = None
     if request.method == "POST" and form.is_valid():
         _, new_key = account_services.api_token_create(
-            user=request.user, name=form.cleaned_data["name"], expires_at=form.cleaned_data["expires_at"])
+            user=request.user, name=form.cleaned_data["name"], expires_at=form.cleaned_data["expires_at"]
+        )
         form = forms.ApiTokenForm()
     tokens = ApiToken.objects.filter(user=request.user)
     return render(request, "portal/tokens.html", {"form": form, "tokens": tokens, "new_key": new_key})
@@ -149,4 +158,6 @@ def child_list(request):
         else:
             messages.success(request, f"Created {child.name}; {form.cleaned_data['admin_email']} is invited.")
             return redirect("portal:child_list")
-    return render(request, "portal/children.html", {"children": organization_children(reseller=request.tenant), "form": form})
+    return render(
+        request, "portal/children.html", {"children": organization_children(reseller=request.tenant), "form": form}
+    )

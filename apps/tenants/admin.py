@@ -17,8 +17,7 @@ class OrganizationCreationForm(forms.ModelForm):
 
     class Meta:
         model = Organization
-        fields = ("name", "slug", "kind", "parent", "legal_name", "country", "currency", "timezone",
-                  "primary_colour")
+        fields = ("name", "slug", "kind", "parent", "legal_name", "country", "currency", "timezone", "primary_colour")
 
     def clean_kind(self):
         kind = self.cleaned_data["kind"]

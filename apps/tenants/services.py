@@ -51,8 +51,15 @@ def organization_create(
     if kind not in (Organization.Kind.OPERATOR, Organization.Kind.RESELLER):
         raise ValidationError({"kind": "An organisation is an operator or a reseller."})
     org = Organization(
-        name=name, slug=slug, kind=kind, parent=parent, schema_name=schema_name_for(slug),
-        country=country, currency=currency, timezone=timezone, **details,
+        name=name,
+        slug=slug,
+        kind=kind,
+        parent=parent,
+        schema_name=schema_name_for(slug),
+        country=country,
+        currency=currency,
+        timezone=timezone,
+        **details,
     )
     org.full_clean()
     domain = Domain(domain=primary_domain_for(slug), is_primary=True)
@@ -69,8 +76,9 @@ def organization_create(
             from apps.accounts.services import user_create
 
             base_url = _base_url(domain.domain)
-            user_create(email=admin_email, full_name=admin_name, role=admin_role,
-                        password=admin_password, base_url=base_url)
+            user_create(
+                email=admin_email, full_name=admin_name, role=admin_role, password=admin_password, base_url=base_url
+            )
     return org
 
 

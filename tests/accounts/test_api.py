@@ -54,8 +54,9 @@ def test_deactivating_a_user_revokes_their_tokens(tenant_a, make_user, login):
     admin = make_user(tenant_a, role=Role.OPERATOR_ADMIN)
     worker = make_user(tenant_a, role=Role.OPERATOR_STAFF)
     _, key = _token(tenant_a, worker)
-    response = login(tenant_a, admin).patch(f"/api/v1/users/{worker.pk}/", {"is_active": False},
-                                            content_type="application/json")
+    response = login(tenant_a, admin).patch(
+        f"/api/v1/users/{worker.pk}/", {"is_active": False}, content_type="application/json"
+    )
     assert response.status_code == 200
     assert _api(tenant_a, key).get("/api/v1/me/").status_code == 401
 
@@ -100,8 +101,9 @@ def test_admin_invites_lists_filters_and_updates_users(tenant_a, make_user, logi
     admin = make_user(tenant_a, role=Role.OPERATOR_ADMIN)
     client = login(tenant_a, admin)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/api/v1/users/", {"email": "New@Alpha.example", "role": "technician"},
-                               content_type="application/json")
+        response = client.post(
+            "/api/v1/users/", {"email": "New@Alpha.example", "role": "technician"}, content_type="application/json"
+        )
     assert response.status_code == 201, response.json()
     assert response.json()["invitation_pending"] is True
     assert mail.outbox[0].to == ["new@alpha.example"]
@@ -113,11 +115,17 @@ def test_admin_invites_lists_filters_and_updates_users(tenant_a, make_user, logi
     assert bad.status_code == 400
     body = bad.json()
     assert body["code"] == "invalid" and set(body["errors"]) == {"email", "role"}
-    dup = client.post("/api/v1/users/", {"email": "new@alpha.example", "role": "driver"}, content_type="application/json")
+    dup = client.post(
+        "/api/v1/users/", {"email": "new@alpha.example", "role": "driver"}, content_type="application/json"
+    )
     assert dup.status_code == 400 and "email" in dup.json()["errors"]
     # Platform staff cannot be created inside an organisation.
-    assert client.post("/api/v1/users/", {"email": "x@alpha.example", "role": "platform_staff"},
-                       content_type="application/json").status_code == 400
+    assert (
+        client.post(
+            "/api/v1/users/", {"email": "x@alpha.example", "role": "platform_staff"}, content_type="application/json"
+        ).status_code
+        == 400
+    )
     # An admin cannot lock themselves out.
     me = client.patch(f"/api/v1/users/{admin.pk}/", {"role": "driver"}, content_type="application/json")
     assert me.status_code == 400

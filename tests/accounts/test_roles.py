@@ -77,12 +77,20 @@ def test_reseller_admin_sees_and_creates_their_operators(reseller, tenant_a, mak
     assert page.status_code == 200
     assert "Alpha Charging" in page.content.decode()  # its child
     assert "Beta Power" not in page.content.decode()  # not its child
-    response = client.post("/organizations/", {
-        "name": "Delta Volt", "slug": "delta", "admin_email": "admin@delta.example",
-        "country": "AT", "currency": "EUR", "timezone": "Europe/Vienna",
-    })
+    response = client.post(
+        "/organizations/",
+        {
+            "name": "Delta Volt",
+            "slug": "delta",
+            "admin_email": "admin@delta.example",
+            "country": "AT",
+            "currency": "EUR",
+            "timezone": "Europe/Vienna",
+        },
+    )
     assert response.status_code == 302
     from apps.tenants.models import Organization
+
     delta = Organization.objects.get(slug="delta")
     assert delta.parent == reseller and delta.kind == "operator"
 

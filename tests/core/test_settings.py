@@ -13,15 +13,19 @@ GOOD_SECRET = "k3J9-x" * 10
 
 def _run(*args, **env):
     full_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.prod", **env}
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=full_env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120
+    )
 
 
-@pytest.mark.parametrize("env, message", [
-    ({"DEBUG": "true", "SECRET_KEY": GOOD_SECRET}, "DEBUG must be off"),
-    ({"DEBUG": "false", "SECRET_KEY": ""}, "SECRET_KEY"),
-    ({"DEBUG": "false", "SECRET_KEY": "insecure-dev-key-change-me"}, "SECRET_KEY"),
-])
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"DEBUG": "true", "SECRET_KEY": GOOD_SECRET}, "DEBUG must be off"),
+        ({"DEBUG": "false", "SECRET_KEY": ""}, "SECRET_KEY"),
+        ({"DEBUG": "false", "SECRET_KEY": "insecure-dev-key-change-me"}, "SECRET_KEY"),
+    ],
+)
 def test_prod_settings_refuse_to_start(env, message):
     result = _run("check", **env)
     assert result.returncode != 0
@@ -29,7 +33,15 @@ def test_prod_settings_refuse_to_start(env, message):
 
 
 def test_check_deploy_is_clean_with_production_environment():
-    result = _run("check", "--deploy", "--fail-level", "WARNING", SECRET_KEY=GOOD_SECRET, DEBUG="false",
-                  ALLOWED_HOSTS=".evzone.example", BASE_DOMAIN="evzone.example")
+    result = _run(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        SECRET_KEY=GOOD_SECRET,
+        DEBUG="false",
+        ALLOWED_HOSTS=".evzone.example",
+        BASE_DOMAIN="evzone.example",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

@@ -18,13 +18,26 @@ def platform_client(db):
 
 
 @pytest.mark.django_db
-def test_platform_staff_create_an_organization_in_the_admin(platform_client, reseller, django_capture_on_commit_callbacks):
+def test_platform_staff_create_an_organization_in_the_admin(
+    platform_client, reseller, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        response = platform_client.post("/admin/tenants/organization/add/", {
-            "name": "Echo Energy", "slug": "echo", "kind": "operator", "parent": reseller.pk,
-            "legal_name": "Echo Energy AG", "country": "CH", "currency": "CHF", "timezone": "Europe/Zurich",
-            "primary_colour": "#112233", "admin_email": "chief@echo.example", "admin_name": "Chief",
-        })
+        response = platform_client.post(
+            "/admin/tenants/organization/add/",
+            {
+                "name": "Echo Energy",
+                "slug": "echo",
+                "kind": "operator",
+                "parent": reseller.pk,
+                "legal_name": "Echo Energy AG",
+                "country": "CH",
+                "currency": "CHF",
+                "timezone": "Europe/Zurich",
+                "primary_colour": "#112233",
+                "admin_email": "chief@echo.example",
+                "admin_name": "Chief",
+            },
+        )
     assert response.status_code == 302, response.content.decode()[:2000]
     echo = Organization.objects.get(slug="echo")
     assert echo.parent == reseller and echo.currency == "CHF"
@@ -47,15 +60,27 @@ def test_platform_admin_lists_and_suspends_organizations(platform_client, tenant
 def test_tenant_users_cannot_use_the_platform_admin(tenant_a, make_user):
     make_user(tenant_a, email="admin2@alpha.example", role=Role.OPERATOR_ADMIN)
     client = Client(HTTP_HOST="localhost")
-    response = client.post("/admin/login/?next=/admin/", {"username": "admin2@alpha.example", "password": "correct-horse-battery-9"})
+    response = client.post(
+        "/admin/login/?next=/admin/", {"username": "admin2@alpha.example", "password": "correct-horse-battery-9"}
+    )
     assert response.status_code == 200  # form redisplayed: no such user in the public schema
     assert client.get("/admin/").status_code == 302
 
 
 @pytest.mark.django_db
 def test_create_organization_command(capsys):
-    call_command("create_organization", "foxtrot", "Foxtrot Fleet", "ops@foxtrot.example", "--currency", "GBP",
-                 "--country", "GB", "--timezone", "Europe/London")
+    call_command(
+        "create_organization",
+        "foxtrot",
+        "Foxtrot Fleet",
+        "ops@foxtrot.example",
+        "--currency",
+        "GBP",
+        "--country",
+        "GB",
+        "--timezone",
+        "Europe/London",
+    )
     org = Organization.objects.get(slug="foxtrot")
     assert org.currency == "GBP" and org.primary_domain.domain == "foxtrot.localhost"
     assert "invitation sent to ops@foxtrot.example" in capsys.readouterr().out

@@ -22,8 +22,14 @@ def _schema_exists(name: str) -> bool:
 def test_organization_create_makes_schema_domain_and_invited_admin(django_capture_on_commit_callbacks, reseller):
     with django_capture_on_commit_callbacks(execute=True):
         org = organization_create(
-            name="Gamma Grid", slug="gamma", kind="operator", parent=reseller,
-            admin_email="Boss@Gamma.example", admin_name="Gina Boss", currency="CHF", country="CH",
+            name="Gamma Grid",
+            slug="gamma",
+            kind="operator",
+            parent=reseller,
+            admin_email="Boss@Gamma.example",
+            admin_name="Gina Boss",
+            currency="CHF",
+            country="CH",
             timezone="Europe/Zurich",
         )
 
@@ -52,7 +58,9 @@ def test_organization_create_makes_schema_domain_and_invited_admin(django_captur
     response = client.get(path, follow=True)
     assert response.status_code == 200
     form_url = response.redirect_chain[-1][0]
-    response = client.post(form_url, {"new_password1": "a-long-new-password-1", "new_password2": "a-long-new-password-1"})
+    response = client.post(
+        form_url, {"new_password1": "a-long-new-password-1", "new_password2": "a-long-new-password-1"}
+    )
     assert response.status_code == 302 and response.url == "/"
     assert client.get("/").status_code == 200
     with schema_context(org.schema_name):

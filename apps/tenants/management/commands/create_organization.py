@@ -28,11 +28,20 @@ class Command(BaseCommand):
         self.stdout.write(f"Creating {opts['slug']} and migrating its schema…")
         try:
             org = services.organization_create(
-                name=opts["name"], slug=opts["slug"], kind=opts["kind"], parent=parent,
-                admin_email=opts["admin_email"], admin_name=opts["admin_name"],
-                country=opts["country"], currency=opts["currency"], timezone=opts["timezone"],
+                name=opts["name"],
+                slug=opts["slug"],
+                kind=opts["kind"],
+                parent=parent,
+                admin_email=opts["admin_email"],
+                admin_name=opts["admin_name"],
+                country=opts["country"],
+                currency=opts["currency"],
+                timezone=opts["timezone"],
             )
         except ValidationError as exc:
             raise CommandError("; ".join(f"{k}: {', '.join(v)}" for k, v in exc.message_dict.items())) from exc
-        self.stdout.write(self.style.SUCCESS(
-            f"Created {org.name} ({org.kind}) on {org.primary_domain}; invitation sent to {opts['admin_email']}."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Created {org.name} ({org.kind}) on {org.primary_domain}; invitation sent to {opts['admin_email']}."
+            )
+        )

@@ -26,7 +26,9 @@ class Command(BaseCommand):
     help = "Create (or complete) the demo reseller, the demo operator and a user for every role."
 
     def add_arguments(self, parser):
-        parser.add_argument("--password", default=None, help="Demo password (default: $DEMO_PASSWORD or 'evzone-demo-2026').")
+        parser.add_argument(
+            "--password", default=None, help="Demo password (default: $DEMO_PASSWORD or 'evzone-demo-2026')."
+        )
 
     def handle(self, *args, **opts):
         import os
@@ -44,7 +46,9 @@ class Command(BaseCommand):
         reseller = self._org(RESELLER_SLUG, "Voltline Resale", Organization.Kind.RESELLER, None, password)
         operator = self._org(OPERATOR_SLUG, "Demo Charging Co.", Organization.Kind.OPERATOR, reseller, password)
 
-        logins.append((self._url(reseller.primary_domain.domain) + "/", _email("admin", RESELLER_SLUG), "Reseller admin"))
+        logins.append(
+            (self._url(reseller.primary_domain.domain) + "/", _email("admin", RESELLER_SLUG), "Reseller admin")
+        )
         people = [
             ("admin", Role.OPERATOR_ADMIN, "Olivia Operator"),
             ("support", Role.OPERATOR_STAFF, "Sam Support"),
@@ -71,9 +75,16 @@ class Command(BaseCommand):
         if org is None:
             self.stdout.write(f"Creating {name} ({slug}) and migrating its schema…")
             org = organization_create(
-                name=name, slug=slug, kind=kind, parent=parent,
-                admin_email=_email("admin", slug), admin_password=password,
-                admin_name="Demo Admin", country="DE", currency="EUR", timezone="Europe/Berlin",
+                name=name,
+                slug=slug,
+                kind=kind,
+                parent=parent,
+                admin_email=_email("admin", slug),
+                admin_password=password,
+                admin_name="Demo Admin",
+                country="DE",
+                currency="EUR",
+                timezone="Europe/Berlin",
             )
         return org
 
