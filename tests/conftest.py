@@ -29,6 +29,8 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         platform_ensure()
         for spec in TENANTS.values():
+            if Organization.objects.filter(slug=spec["slug"]).exists():  # --reuse-db
+                continue
             spec = dict(spec)
             parent = spec.pop("parent", None)
             organization_create(

@@ -63,15 +63,18 @@ def user_create(
     user.full_clean(exclude=["password"])
     user.save()
     if password is None and invite:
-        # on_commit may fire after the caller's schema_context has ended: pin the schema.
+        # on_commit may fire after the caller's schema_context has ended, and the task is
+        # routed to the schema current when it is queued: pin the schema.
         schema = connection.schema_name
-        transaction.on_commit(lambda: _in_schema(schema, user_send_invitation, user=user, base_url=base_url))
+
+        def queue():
+            from apps.accounts.tasks import send_invitation
+
+            with schema_context(schema):
+                send_invitation.delay(user.pk, base_url)
+
+        transaction.on_commit(queue)
     return user
-
-
-def _in_schema(schema: str, func, **kwargs):
-    with schema_context(schema):
-        return func(**kwargs)
 
 
 @transaction.atomic

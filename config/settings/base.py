@@ -2,6 +2,7 @@
 comes from the environment (12-factor); see README "Configuration"."""
 
 from pathlib import Path
+from urllib.parse import unquote
 
 import environ
 
@@ -107,6 +108,8 @@ ASGI_APPLICATION = "config.asgi.application"
 # --------------------------------------------------------------------------- database
 if env("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
+    # Allow a unix socket directory as a percent-encoded host (postgres://u@%2Frun%2Fpg/db).
+    DATABASES["default"]["HOST"] = unquote(str(DATABASES["default"].get("HOST") or ""))
 else:
     DATABASES = {"default": embedded.postgres_settings()}
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
@@ -120,7 +123,7 @@ REDIS_URL = env("REDIS_URL", default="") or embedded.redis_url()
 
 def _celery_redis_url(url: str) -> str:
     # kombu spells a unix socket "redis+socket://"; redis-py and channels say "unix://".
-    return "redis+socket://" + url[len("unix://"):] if url.startswith("unix://") else url
+    return "redis+socket://" + url[len("unix://") :] if url.startswith("unix://") else url
 
 
 CACHES = {
