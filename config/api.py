@@ -13,3 +13,19 @@ urlpatterns = [
     path("me/", accounts_api.me, name="me"),
     *router.urls,
 ]
+
+# OCPP central system (apps.chargers, apps.charging, apps.csms).
+from apps.chargers import api as chargers_api  # noqa: E402
+from apps.charging import api as charging_api  # noqa: E402
+from apps.csms import api as csms_api  # noqa: E402
+
+ocpp_router = DefaultRouter(trailing_slash=True)
+ocpp_router.include_root_view = False
+ocpp_router.register("charge-points", chargers_api.ChargePointViewSet, basename="charge-point")
+ocpp_router.register("id-tokens", charging_api.IdTokenViewSet, basename="id-token")
+urlpatterns += [
+    path("charge-points/<str:identity>/ocpp/<str:action>", csms_api.OcppCommandView.as_view(), name="ocpp-command"),
+    path("charge-points/<str:identity>/messages/", csms_api.MessageLogList.as_view(), name="charge-point-messages"),
+    path("charge-points/<str:identity>/commands/", csms_api.CommandList.as_view(), name="charge-point-commands"),
+    *ocpp_router.urls,
+]

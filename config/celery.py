@@ -20,4 +20,7 @@ app.conf.beat_schedule = {
         # A heartbeat that waited longer than one interval proves nothing.
         "options": {"expires": _HEARTBEAT},
     },
+    # OCPP: chargers silent for 2 heartbeat intervals + 60 s go offline (apps.csms.tasks).
+    "csms-mark-stale-offline": {"task": "csms.mark_stale_offline", "schedule": 60.0, "options": {"expires": 60}},
+    "csms-purge-message-log": {"task": "csms.purge_message_log", "schedule": 3600.0, "options": {"expires": 3600}},
 }

@@ -1,3 +1,5 @@
 """Websocket routes. Each app that speaks websockets contributes its patterns here."""
 
-websocket_urlpatterns: list = []
+from apps.csms.routing import websocket_urlpatterns as csms_patterns
+
+websocket_urlpatterns: list = [*csms_patterns]

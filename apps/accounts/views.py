@@ -48,3 +48,34 @@ class InvitationAcceptView(auth_views.PasswordResetConfirmView):
         response = super().form_valid(form)
         messages.success(self.request, "Welcome! Your password is set.")
         return response
+
+
+def signup(request):
+    """Drivers register themselves (e.g. from a connector's QR page); staff are invited."""
+    from django.conf import settings
+    from django.contrib.auth import login
+    from django.core.exceptions import ValidationError
+    from django.http import Http404
+    from django.shortcuts import redirect, render
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    from apps.accounts.forms import DriverSignupForm
+    from apps.accounts.models import Role
+    from apps.accounts.services import user_create
+
+    if getattr(request, "tenant", None) is None or request.tenant.schema_name == settings.PUBLIC_SCHEMA_NAME:
+        raise Http404  # the platform site has no drivers
+    next_url = request.POST.get("next") or request.GET.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = "/"
+    form = DriverSignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = user_create(email=form.cleaned_data["email"], full_name=form.cleaned_data["full_name"],
+                               role=Role.DRIVER, password=form.cleaned_data["password1"], invite=False)
+        except ValidationError as exc:
+            form.add_error("email" if "email" in getattr(exc, "message_dict", {}) else None, exc.messages)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect(next_url)
+    return render(request, "accounts/signup.html", {"form": form, "next": next_url})

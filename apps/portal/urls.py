@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.portal import views
+from apps.portal import views, views_network, views_tokens
 
 app_name = "portal"
 
@@ -14,4 +14,18 @@ urlpatterns = [
     path("account/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("organization/", views.organization_settings, name="organization"),
     path("organizations/", views.child_list, name="child_list"),
+    path("chargers/", views_network.charger_list, name="charger_list"),
+    path("chargers/<str:identity>/", views_network.charger_detail, name="charger_detail"),
+    path("chargers/<str:identity>/command/", views_network.charger_command, name="charger_command"),
+    path("chargers/<str:identity>/messages/", views_network.charger_messages, name="charger_messages"),
+    path("cards/", views_tokens.token_list, name="idtoken_list"),
+    path("cards/new/", views_tokens.token_edit, name="idtoken_create"),
+    path("cards/import/", views_tokens.token_import, name="idtoken_import"),
+    path("cards/export.<str:fmt>", views_tokens.token_export, name="idtoken_export"),
+    path("cards/<int:pk>/", views_tokens.token_edit, name="idtoken_edit"),
+    path("cards/<int:pk>/block/", views_tokens.token_block, name="idtoken_block"),
+    path("my/charging/", views_tokens.driver_charging, name="driver_charging"),
+    path("sessions/", views_network.session_list, name="session_list"),
+    path("sessions/export.csv", views_network.session_export, name="session_export"),
+    path("sessions/<int:pk>/", views_network.session_detail, name="session_detail"),
 ]

@@ -47,6 +47,7 @@ SHARED_APPS = [
     "django_celery_beat",
     "channels",
     "import_export",
+    "apps.simulator",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -57,6 +58,10 @@ TENANT_APPS = [
     "axes",
     "apps.accounts",
     "apps.portal",
+    "apps.chargers",
+    "apps.charging",
+    "apps.csms",
+    "apps.qr",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

@@ -1,0 +1,80 @@
+from django import forms
+from django.contrib import admin, messages
+
+from apps.chargers import services
+from apps.chargers.models import ChargePoint, ChargerEvent, ConfigurationKey, Connector, Location
+from apps.chargers.passwords import MAX_LENGTH, MIN_LENGTH
+from apps.core.admin_sites import operator_admin_site
+
+
+class ChargePointForm(forms.ModelForm):
+    password = forms.CharField(required=False, min_length=MIN_LENGTH, max_length=MAX_LENGTH,
+                               widget=forms.PasswordInput(render_value=False),
+                               help_text="Basic auth password. Leave empty to keep the current one.")
+
+    class Meta:
+        model = ChargePoint
+        fields = ("identity", "name", "location", "security_profile", "registration_status", "heartbeat_interval")
+
+
+class ConnectorInline(admin.TabularInline):
+    model = Connector
+    extra = 0
+    can_delete = False
+    readonly_fields = ("evse_id", "connector_id", "status", "error_code", "vendor_error_code", "info", "status_at")
+    fields = readonly_fields
+
+
+@admin.register(ChargePoint, site=operator_admin_site)
+class ChargePointAdmin(admin.ModelAdmin):
+    form = ChargePointForm
+    list_display = ("identity", "name", "registration_status", "online", "last_seen", "vendor", "model",
+                    "firmware_version", "protocol_version")
+    list_filter = ("online", "registration_status", "protocol_version", "security_profile")
+    search_fields = ("identity", "name", "serial_number")
+    readonly_fields = ("protocol_version", "vendor", "model", "serial_number", "firmware_version", "iccid", "imsi",
+                       "meter_type", "meter_serial_number", "online", "last_seen", "connected_at", "last_boot_at",
+                       "firmware_status", "diagnostics_status")
+    inlines = [ConnectorInline]
+    actions = ["accept", "reject"]
+
+    def save_model(self, request, obj, form, change):
+        data = {k: form.cleaned_data.get(k) for k in ("name", "location", "security_profile", "registration_status",
+                                                       "heartbeat_interval")}
+        password = form.cleaned_data.get("password") or None
+        if change:
+            services.charge_point_update(charge_point=obj, password=password, **data)
+        else:
+            created = services.charge_point_create(identity=form.cleaned_data["identity"], password=password, **data)
+            obj.pk = created.pk
+
+    @admin.action(description="Accept selected chargers (next BootNotification)")
+    def accept(self, request, queryset):
+        count = queryset.update(registration_status="Accepted")
+        self.message_user(request, f"{count} charger(s) accepted.", messages.SUCCESS)
+
+    @admin.action(description="Reject selected chargers")
+    def reject(self, request, queryset):
+        count = queryset.update(registration_status="Rejected")
+        self.message_user(request, f"{count} charger(s) rejected.", messages.WARNING)
+
+
+@admin.register(Location, site=operator_admin_site)
+class LocationAdmin(admin.ModelAdmin):
+    list_display = ("name", "city", "country", "time_zone")
+    search_fields = ("name", "address", "city")
+
+
+@admin.register(ConfigurationKey, site=operator_admin_site)
+class ConfigurationKeyAdmin(admin.ModelAdmin):
+    list_display = ("charge_point", "key", "value", "readonly", "updated_at")
+    list_filter = ("readonly",)
+    search_fields = ("charge_point__identity", "key")
+
+
+@admin.register(ChargerEvent, site=operator_admin_site)
+class ChargerEventAdmin(admin.ModelAdmin):
+    list_display = ("timestamp", "charge_point", "kind", "status", "request_id")
+    list_filter = ("kind",)
+    search_fields = ("charge_point__identity", "status")
+    readonly_fields = ("charge_point", "kind", "status", "request_id", "info", "payload", "timestamp")

@@ -1,0 +1,76 @@
+from django_filters import rest_framework as filters
+from rest_framework import serializers, viewsets
+
+from apps.accounts.permissions import CAN_OPERATE_CHARGERS, CAN_VIEW_PORTAL, HasRole
+from apps.chargers import services
+from apps.chargers.models import ChargePoint, Connector, Location
+from apps.chargers.passwords import MAX_LENGTH, MIN_LENGTH
+
+
+class ConnectorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Connector
+        fields = ("evse_id", "connector_id", "status", "error_code", "vendor_error_code", "vendor_id", "info",
+                  "status_at")
+        read_only_fields = fields
+
+
+class ChargePointSerializer(serializers.ModelSerializer):
+    password = serializers.CharField(write_only=True, required=False, min_length=MIN_LENGTH, max_length=MAX_LENGTH,
+                                     style={"input_type": "password"},
+                                     help_text="Basic auth password (security profiles 1 and 2). Write-only.")
+    has_password = serializers.BooleanField(read_only=True)
+    location = serializers.PrimaryKeyRelatedField(queryset=Location.objects.all(), required=False, allow_null=True)
+    connectors = ConnectorSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ChargePoint
+        fields = ("identity", "name", "protocol_version", "security_profile", "password", "has_password",
+                  "registration_status", "vendor", "model", "serial_number", "charge_box_serial_number",
+                  "firmware_version", "iccid", "imsi", "meter_type", "meter_serial_number", "heartbeat_interval",
+                  "location", "connectors", "online", "last_seen", "connected_at", "last_boot_at", "firmware_status",
+                  "diagnostics_status", "created_at")
+        read_only_fields = ("protocol_version", "vendor", "model", "serial_number", "charge_box_serial_number",
+                            "firmware_version", "iccid", "imsi", "meter_type", "meter_serial_number", "online",
+                            "last_seen", "connected_at", "last_boot_at", "firmware_status", "diagnostics_status",
+                            "created_at")
+
+
+class ChargePointUpdateSerializer(ChargePointSerializer):
+    class Meta(ChargePointSerializer.Meta):
+        read_only_fields = ("identity", *ChargePointSerializer.Meta.read_only_fields)
+
+
+class ChargePointFilter(filters.FilterSet):
+    class Meta:
+        model = ChargePoint
+        fields = {"online": ["exact"], "registration_status": ["exact"], "location": ["exact"],
+                  "protocol_version": ["exact"], "last_seen": ["gte", "lte"]}
+
+
+class ChargePointViewSet(viewsets.ModelViewSet):
+    """Chargers of this organisation, addressed by OCPP identity."""
+
+    queryset = ChargePoint.objects.prefetch_related("connectors").order_by("identity")
+    lookup_field = "identity"
+    lookup_value_regex = "[^/]+"
+    filterset_class = ChargePointFilter
+    search_fields = ("identity", "name", "vendor", "model", "serial_number")
+    ordering_fields = ("identity", "last_seen", "created_at")
+
+    def get_permissions(self):
+        roles = CAN_VIEW_PORTAL if self.request.method in ("GET", "HEAD", "OPTIONS") else CAN_OPERATE_CHARGERS
+        return [HasRole.of(roles)()]
+
+    def get_serializer_class(self):
+        return ChargePointUpdateSerializer if self.action in ("update", "partial_update") else ChargePointSerializer
+
+    def perform_create(self, serializer):
+        serializer.instance = services.charge_point_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.charge_point_update(charge_point=serializer.instance,
+                                                           **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        services.charge_point_delete(charge_point=instance)

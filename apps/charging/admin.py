@@ -1,0 +1,34 @@
+from django.contrib import admin
+
+from apps.charging.models import IdToken, MeterValue, Transaction
+from apps.core.admin_sites import operator_admin_site
+
+
+@admin.register(IdToken, site=operator_admin_site)
+class IdTokenAdmin(admin.ModelAdmin):
+    list_display = ("id_token", "type", "status", "expires_at", "group_id", "owner", "label")
+    list_filter = ("status", "type")
+    search_fields = ("id_token", "label", "group_id", "owner__email")
+    raw_id_fields = ("owner",)
+
+
+class MeterValueInline(admin.TabularInline):
+    model = MeterValue
+    extra = 0
+    can_delete = False
+    fields = ("timestamp", "measurand", "phase", "value", "unit", "context", "location", "format")
+    readonly_fields = fields
+
+
+@admin.register(Transaction, site=operator_admin_site)
+class TransactionAdmin(admin.ModelAdmin):
+    list_display = ("transaction_id", "charge_point", "connector_id", "id_tag", "status", "started_at",
+                    "stopped_at", "meter_start", "meter_stop", "stop_reason")
+    list_filter = ("status", "stop_reason")
+    search_fields = ("transaction_id", "id_tag", "charge_point__identity")
+    date_hierarchy = "started_at"
+    readonly_fields = [f.name for f in Transaction._meta.fields]
+    inlines = [MeterValueInline]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,46 @@
+"""Reads for id tokens and transactions."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+
+from apps.charging.models import IdToken, Transaction
+
+
+@dataclass(frozen=True)
+class IdTokenInfo:
+    """Protocol-neutral authorisation answer; handlers shape it for 1.6 (idTagInfo) or 2.x (idTokenInfo)."""
+
+    status: str
+    expires_at: datetime | None = None
+    group_id: str = ""
+    token: IdToken | None = None
+
+
+def id_token_find(*, id_tag: str) -> IdToken | None:
+    # idTag is a CiString: compare case-insensitively (the unique index is on UPPER()).
+    return IdToken.objects.filter(id_token__iexact=id_tag).first()
+
+
+def id_token_info(*, id_tag: str, now: datetime | None = None) -> IdTokenInfo:
+    token = id_token_find(id_tag=id_tag)
+    if token is None:
+        return IdTokenInfo(status="Invalid")
+    now = now or timezone.now()
+    status = token.status
+    if status == IdToken.Status.ACCEPTED and token.expires_at is not None and token.expires_at <= now:
+        status = IdToken.Status.EXPIRED
+    return IdTokenInfo(status=status, expires_at=token.expires_at, group_id=token.group_id, token=token)
+
+
+def transaction_active_for_token(*, token: IdToken, exclude_charge_point_id: int | None = None,
+                                 exclude_connector_id: int | None = None) -> Transaction | None:
+    qs = Transaction.objects.filter(id_token=token, status=Transaction.Status.ACTIVE)
+    if exclude_charge_point_id is not None:
+        qs = qs.exclude(charge_point_id=exclude_charge_point_id, connector_id=exclude_connector_id)
+    return qs.first()
+
+
+def transaction_get(*, charge_point_id: int, transaction_id: str) -> Transaction | None:
+    return Transaction.objects.filter(charge_point_id=charge_point_id, transaction_id=transaction_id).first()

@@ -1,0 +1,137 @@
+"""Writes for id tokens, transactions and meter values (shared by every OCPP version)."""
+
+import hashlib
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from apps.charging.models import IdToken, MeterValue, Transaction
+from apps.charging.selectors import IdTokenInfo, id_token_info, transaction_active_for_token
+
+# OCPP 1.6 SampledValue defaults (section 7.45): stored explicitly so readers need not know them.
+SAMPLE_DEFAULTS = {"measurand": "Energy.Active.Import.Register", "unit": "Wh", "context": "Sample.Periodic",
+                   "location": "Outlet", "format": "Raw", "phase": ""}
+
+
+@transaction.atomic
+def id_token_create(*, id_token: str, type: str = IdToken.Type.ISO14443, status: str = IdToken.Status.ACCEPTED,
+                    expires_at: datetime | None = None, group_id: str = "", owner=None, label: str = "") -> IdToken:
+    if IdToken.objects.filter(id_token__iexact=id_token).exists():
+        raise ValidationError({"id_token": "This id token already exists."})
+    token = IdToken(id_token=id_token, type=type, status=status, expires_at=expires_at, group_id=group_id,
+                    owner=owner, label=label)
+    token.full_clean(validate_constraints=False)
+    token.save()
+    return token
+
+
+@transaction.atomic
+def id_token_update(*, token: IdToken, **fields) -> IdToken:
+    allowed = {"type", "status", "expires_at", "group_id", "owner", "label"}
+    for name, value in fields.items():
+        if name not in allowed:
+            raise ValidationError({name: "This field cannot be changed."})
+        setattr(token, name, value)
+    token.full_clean(validate_constraints=False)
+    token.save()
+    return token
+
+
+def _start_key(*, connector_id: int, id_tag: str, meter_start: int, timestamp: datetime) -> str:
+    raw = f"{connector_id}|{id_tag.upper()}|{meter_start}|{timestamp.isoformat()}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def transaction_start(*, charge_point_id: int, connector_id: int, id_tag: str, meter_start: int,
+                      timestamp: datetime, reservation_id: int | None = None,
+                      evse_id: int | None = None) -> tuple[Transaction, IdTokenInfo]:
+    """Record a StartTransaction. The charger has already started charging, so the
+    transaction is stored whatever the authorisation says; the answer tells it whether
+    to go on. Offline transactions arrive with past timestamps and are ordered by them."""
+    key = _start_key(connector_id=connector_id, id_tag=id_tag, meter_start=meter_start, timestamp=timestamp)
+    existing = Transaction.objects.filter(charge_point_id=charge_point_id, start_key=key).first()
+    if existing is not None:
+        # A retry (our answer got lost): same transactionId, same verdict.
+        return existing, _info_for(existing)
+    info = id_token_info(id_tag=id_tag)
+    status = info.status
+    if status == IdToken.Status.ACCEPTED and info.token is not None and transaction_active_for_token(
+            token=info.token, exclude_charge_point_id=charge_point_id, exclude_connector_id=connector_id):
+        status = "ConcurrentTx"
+    tx = Transaction(charge_point_id=charge_point_id, evse_id=connector_id if evse_id is None else evse_id,
+                     connector_id=connector_id, id_tag=id_tag, id_token=info.token, auth_status=status,
+                     reservation_id=reservation_id, meter_start=meter_start, started_at=timestamp, start_key=key)
+    try:
+        with transaction.atomic():
+            tx.save()
+    except IntegrityError:
+        existing = Transaction.objects.get(charge_point_id=charge_point_id, start_key=key)
+        return existing, _info_for(existing)
+    # 1.6 transaction ids are ours: the primary key is unique within the organisation's schema.
+    tx.transaction_id = str(tx.pk)
+    Transaction.objects.filter(pk=tx.pk).update(transaction_id=tx.transaction_id)
+    return tx, IdTokenInfo(status=status, expires_at=info.expires_at, group_id=info.group_id, token=info.token)
+
+
+def _info_for(tx: Transaction) -> IdTokenInfo:
+    token = tx.id_token
+    return IdTokenInfo(status=tx.auth_status or "Invalid", expires_at=token.expires_at if token else None,
+                       group_id=token.group_id if token else "", token=token)
+
+
+@transaction.atomic
+def transaction_stop(*, charge_point_id: int, transaction_id: str, meter_stop: int, timestamp: datetime,
+                     reason: str = "", id_tag: str = "",
+                     transaction_data: list[dict] | None = None) -> tuple[Transaction | None, IdTokenInfo | None]:
+    """Record a StopTransaction; a retried one changes nothing. An unknown transaction id
+    is answered (the charger must be able to empty its queue) but not stored."""
+    info = id_token_info(id_tag=id_tag) if id_tag else None
+    tx = (Transaction.objects.select_for_update()
+          .filter(charge_point_id=charge_point_id, transaction_id=transaction_id).first())
+    if tx is None or tx.status == Transaction.Status.COMPLETED:
+        return tx, info
+    tx.meter_stop = meter_stop
+    tx.stopped_at = timestamp
+    # OCPP 1.6: an absent reason means "Local".
+    tx.stop_reason = reason or "Local"
+    tx.stop_id_tag = id_tag
+    tx.status = Transaction.Status.COMPLETED
+    tx.save(update_fields=["meter_stop", "stopped_at", "stop_reason", "stop_id_tag", "status"])
+    if transaction_data:
+        meter_values_record(charge_point_id=charge_point_id, connector_id=tx.connector_id,
+                            transaction=tx, meter_values=transaction_data)
+    return tx, info
+
+
+def _parse_value(raw: str, fmt: str) -> tuple[Decimal | None, str]:
+    if fmt == "SignedData":
+        return None, raw
+    try:
+        value = Decimal(raw)
+    except (InvalidOperation, TypeError):
+        return None, raw
+    if not value.is_finite() or abs(value) >= Decimal(10) ** 18:
+        return None, raw
+    return value.quantize(Decimal("0.000001")), ""
+
+
+def meter_values_record(*, charge_point_id: int, connector_id: int, meter_values: list[dict],
+                        transaction: Transaction | None = None, transaction_id: str | None = None) -> int:
+    """Store sampled values (snake_case dicts as the handlers get them, timestamps parsed).
+    Duplicates of values already stored (a retried request) are skipped."""
+    if transaction is None and transaction_id is not None:
+        transaction = Transaction.objects.filter(charge_point_id=charge_point_id,
+                                                 transaction_id=transaction_id).first()
+    rows = []
+    for mv in meter_values:
+        for sv in mv["sampled_value"]:
+            fields = {k: sv.get(k) or default for k, default in SAMPLE_DEFAULTS.items()}
+            value, raw = _parse_value(sv["value"], fields["format"])
+            rows.append(MeterValue(charge_point_id=charge_point_id, transaction=transaction,
+                                   connector_id=connector_id, timestamp=mv["timestamp"], value=value,
+                                   raw_value=raw, **fields))
+    MeterValue.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)

@@ -1,0 +1,167 @@
+"""One websocket consumer per connected charger.
+
+Handshake: tenant (middleware) → identity and credentials → subprotocol → accept.
+Then every text frame goes to the version's session; commands from other
+processes arrive as channel-layer group messages and run as tasks, because a
+consumer handles one message at a time and the charger's answer to a command
+arrives through the same receive path the command would otherwise block.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from apps.chargers.services import charge_point_connected, charge_point_disconnected
+from apps.csms.commands import charger_group
+from apps.csms.db import run_in_schema
+from apps.csms.handlers import negotiate_subprotocol, session_class
+from apps.csms.handlers.base import ChargerContext
+from apps.csms.middleware import deny
+from apps.csms.models import Command
+from apps.csms.services import command_finish, connection_authorize
+
+logger = logging.getLogger(__name__)
+
+# Security profile 3 behind a TLS-terminating proxy: the header in which the proxy
+# passes the verified client certificate's common name (e.g. nginx's
+# $ssl_client_s_dn_cn). Only set it when the proxy strips that header from clients.
+CLIENT_CERT_HEADER = (getattr(settings, "OCPP_CLIENT_CERT_HEADER", None)
+                      or os.environ.get("OCPP_CLIENT_CERT_HEADER", "")).lower().encode()
+
+
+def _header(scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+class OcppConsumer(AsyncWebsocketConsumer):
+    session = None
+    ctx: ChargerContext | None = None
+    group: str | None = None
+    evicted = False
+
+    async def connect(self):
+        self._tasks: set[asyncio.Task] = set()
+        tenant = self.scope["ocpp_tenant"]
+        schema = tenant["schema"]
+        identity = self.scope["url_route"]["kwargs"]["identity"]
+        cert_identity = _header(self.scope, CLIENT_CERT_HEADER) if CLIENT_CERT_HEADER else None
+        decision = await run_in_schema(
+            schema, connection_authorize, identity=identity,
+            authorization=_header(self.scope, b"authorization"),
+            secure=self.scope.get("scheme") == "wss", client_cert_identity=cert_identity)
+        if not decision.allowed:
+            logger.info("ocpp: refused %s on %s", identity, schema)
+            await deny(self.scope, self.base_send, 401, [(b"www-authenticate", b'Basic realm="OCPP"')])
+            return
+        subprotocol = negotiate_subprotocol(self.scope.get("subprotocols", []))
+        if subprotocol is None:
+            # OCPP-J 1.6 / 2.0.1 section 3.1.2: finish the handshake without a
+            # Sec-WebSocket-Protocol header, then close immediately.
+            await self.accept()
+            await self.close(code=1002)
+            return
+        cls = session_class(subprotocol)
+        self.ctx = ChargerContext(schema=schema, charge_point_id=decision.charge_point_id, identity=identity,
+                                  registration_status=decision.registration_status)
+        self.session = cls(ctx=self.ctx, send=self._send_text)
+        await self.accept(subprotocol)
+        await run_in_schema(schema, charge_point_connected, charge_point_id=self.ctx.charge_point_id,
+                            connection_id=self.ctx.connection_id, protocol_version=cls.subprotocol)
+        self.group = charger_group(schema, self.ctx.charge_point_id)
+        # A second connection with the same identity replaces the first, wherever it lives.
+        await self.channel_layer.group_send(self.group, {"type": "ocpp.evict",
+                                                         "connection_id": self.ctx.connection_id})
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        self._spawn(self._keep_group_membership())
+        logger.info("ocpp: %s connected to %s with %s", identity, schema, subprotocol)
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _keep_group_membership(self):
+        # channels_redis forgets group members after group_expiry (a day by default);
+        # chargers stay connected for weeks and must stay reachable for commands.
+        interval = max(60, getattr(self.channel_layer, "group_expiry", 86400) // 4)
+        while True:
+            await asyncio.sleep(interval)
+            await self.channel_layer.group_add(self.group, self.channel_name)
+
+    async def _send_text(self, text: str) -> None:
+        await self.send(text_data=text)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.session is None or self.evicted:
+            return
+        if text_data is None:
+            # OCPP-J uses text frames; be lenient with chargers that send UTF-8 as binary.
+            text_data = (bytes_data or b"").decode("utf-8", "replace")
+        await self.session.route_message(text_data)
+
+    async def disconnect(self, code):
+        if self.session is not None:
+            self.session.close()
+        for task in list(getattr(self, "_tasks", ())):
+            task.cancel()
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.ctx is not None:
+            await run_in_schema(self.ctx.schema, charge_point_disconnected, charge_point_id=self.ctx.charge_point_id,
+                                connection_id=self.ctx.connection_id)
+            logger.info("ocpp: %s disconnected (%s)", self.ctx.identity, code)
+
+    # ------------------------------------------------------------------ group messages
+    async def ocpp_evict(self, event):
+        if self.ctx is not None and event["connection_id"] != self.ctx.connection_id and not self.evicted:
+            self.evicted = True
+            logger.info("ocpp: %s replaced by a new connection", self.ctx.identity)
+            await self.close(code=1000)
+
+    async def ocpp_command(self, event):
+        if self.session is None or self.evicted:
+            return
+        await self.channel_layer.send(event["reply_to"], {"type": "ocpp.command.ack",
+                                                          "command_id": event.get("command_id")})
+        self._spawn(self._run_command(event))
+
+    async def _run_command(self, event):
+        action, payload = event["action"], event["payload"]
+        reply: dict = {"type": "ocpp.command.result"}
+        record: dict = {}
+        try:
+            outcome = await self.session.call_raw(action, payload, timeout=float(event.get("timeout", 30)))
+        except TimeoutError:
+            reply["status"] = record["status"] = Command.Status.TIMEOUT
+        except ConnectionError:
+            reply["status"] = record["status"] = Command.Status.OFFLINE
+        else:
+            frame = outcome.frame
+            reply.update(latency_ms=outcome.latency_ms, schema_error=outcome.schema_error, unique_id=frame.unique_id)
+            record.update(latency_ms=outcome.latency_ms, unique_id=frame.unique_id)
+            if outcome.ok:
+                reply.update(status=Command.Status.OK, response=frame.payload)
+                record.update(status=Command.Status.OK, response=frame.payload)
+            else:
+                error = {"code": frame.error_code, "description": frame.error_description,
+                         "details": frame.error_details}
+                reply.update(status=Command.Status.ERROR, error=error)
+                record.update(status=Command.Status.ERROR, response=error, error_code=frame.error_code,
+                              error_description=frame.error_description)
+            try:
+                await self.session.after_command(action, payload, outcome)
+            except Exception:
+                logger.exception("ocpp: storing the answer to %s failed", action)
+        try:
+            if event.get("command_id"):
+                await run_in_schema(self.ctx.schema, command_finish, command_id=event["command_id"], **record)
+        finally:
+            await self.channel_layer.send(event["reply_to"], reply)

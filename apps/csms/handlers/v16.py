@@ -1,0 +1,176 @@
+"""OCPP 1.6J (Core, Firmware, Local list, Reservation, Smart charging, Remote trigger,
+and the 1.6 security extension): parse, call the shared services, shape the answer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint as LibChargePoint
+from ocpp.v16 import call_result
+from ocpp.v16.enums import Action
+
+from apps.chargers import services as chargers
+from apps.charging import services as charging
+from apps.charging.selectors import IdTokenInfo, id_token_info
+from apps.csms import services as csms
+from apps.csms.handlers.base import CallOutcome, SessionBase
+from apps.csms.protocol import V16_ERRORS, FrameError, parse_timestamp
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def id_tag_info(info: IdTokenInfo) -> dict:
+    result = {"status": info.status}
+    if info.expires_at is not None:
+        result["expiry_date"] = _iso(info.expires_at)
+    if info.group_id:
+        result["parent_id_tag"] = info.group_id[:20]
+    return result
+
+
+class V16Session(SessionBase, LibChargePoint):
+    version = "1.6"
+    subprotocol = "ocpp1.6"
+    errors = V16_ERRORS
+    known_actions = frozenset(a.value for a in Action)
+    outbound_actions = frozenset({
+        "CancelReservation", "CertificateSigned", "ChangeAvailability", "ChangeConfiguration", "ClearCache",
+        "ClearChargingProfile", "DataTransfer", "DeleteCertificate", "ExtendedTriggerMessage",
+        "GetCompositeSchedule", "GetConfiguration", "GetDiagnostics", "GetInstalledCertificateIds",
+        "GetLocalListVersion", "GetLog", "InstallCertificate", "RemoteStartTransaction", "RemoteStopTransaction",
+        "ReserveNow", "Reset", "SendLocalList", "SetChargingProfile", "SignedUpdateFirmware", "TriggerMessage",
+        "UnlockConnector", "UpdateFirmware",
+    })
+    # 1.6 section 4.2.1: a Pending charger sends nothing but BootNotification unless triggered;
+    # it certainly may not start charging on our authority.
+    requires_acceptance = frozenset({"Authorize", "StartTransaction"})
+
+    def _ts(self, value: str | None, name: str = "timestamp") -> datetime:
+        return parse_timestamp(value, self.errors, name) if value else datetime.now(UTC)
+
+    def _meter_values(self, values: list[dict]) -> list[dict]:
+        return [{**mv, "timestamp": self._ts(mv.get("timestamp"), "meterValue/timestamp")} for mv in values]
+
+    async def _event(self, kind: str, **kwargs) -> None:
+        await self.db(chargers.charger_event_record, charge_point_id=self.ctx.charge_point_id, kind=kind, **kwargs)
+
+    # ------------------------------------------------------------------ Core
+    @on(Action.boot_notification)
+    async def on_boot_notification(self, charge_point_vendor: str, charge_point_model: str, **kw):
+        status, interval = await self.db(
+            csms.boot_accept, charge_point_id=self.ctx.charge_point_id, vendor=charge_point_vendor,
+            model=charge_point_model, serial_number=kw.get("charge_point_serial_number", ""),
+            charge_box_serial_number=kw.get("charge_box_serial_number", ""),
+            firmware_version=kw.get("firmware_version", ""), iccid=kw.get("iccid", ""), imsi=kw.get("imsi", ""),
+            meter_type=kw.get("meter_type", ""), meter_serial_number=kw.get("meter_serial_number", ""))
+        self.ctx.registration_status = status
+        return call_result.BootNotification(current_time=_now(), interval=interval, status=status)
+
+    @on(Action.heartbeat)
+    async def on_heartbeat(self, **kw):
+        # last_seen is refreshed in bulk by the message log writer.
+        return call_result.Heartbeat(current_time=_now())
+
+    @on(Action.status_notification)
+    async def on_status_notification(self, connector_id: int, error_code: str, status: str, **kw):
+        await self.db(chargers.connector_status_record, charge_point_id=self.ctx.charge_point_id,
+                      evse_id=connector_id, connector_id=connector_id, status=status, error_code=error_code,
+                      info=kw.get("info", ""), vendor_id=kw.get("vendor_id", ""),
+                      vendor_error_code=kw.get("vendor_error_code", ""), timestamp=self._ts(kw.get("timestamp")))
+        return call_result.StatusNotification()
+
+    @on(Action.authorize)
+    async def on_authorize(self, id_tag: str, **kw):
+        info = await self.db(id_token_info, id_tag=id_tag)
+        return call_result.Authorize(id_tag_info=id_tag_info(info))
+
+    @on(Action.start_transaction)
+    async def on_start_transaction(self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **kw):
+        if connector_id < 1:
+            raise FrameError("PropertyConstraintViolation", "connectorId of a transaction is 1 or more.")
+        tx, info = await self.db(charging.transaction_start, charge_point_id=self.ctx.charge_point_id,
+                                 connector_id=connector_id, id_tag=id_tag, meter_start=meter_start,
+                                 timestamp=self._ts(timestamp), reservation_id=kw.get("reservation_id"))
+        return call_result.StartTransaction(transaction_id=int(tx.transaction_id), id_tag_info=id_tag_info(info))
+
+    @on(Action.stop_transaction)
+    async def on_stop_transaction(self, meter_stop: int, timestamp: str, transaction_id: int, **kw):
+        data = self._meter_values(kw.get("transaction_data") or [])
+        _, info = await self.db(charging.transaction_stop, charge_point_id=self.ctx.charge_point_id,
+                                transaction_id=str(transaction_id), meter_stop=meter_stop,
+                                timestamp=self._ts(timestamp), reason=kw.get("reason", ""),
+                                id_tag=kw.get("id_tag", ""), transaction_data=data)
+        return call_result.StopTransaction(id_tag_info=id_tag_info(info) if info else None)
+
+    @on(Action.meter_values)
+    async def on_meter_values(self, connector_id: int, meter_value: list, **kw):
+        tx_id = kw.get("transaction_id")
+        await self.db(charging.meter_values_record, charge_point_id=self.ctx.charge_point_id,
+                      connector_id=connector_id, meter_values=self._meter_values(meter_value),
+                      transaction_id=str(tx_id) if tx_id is not None else None)
+        return call_result.MeterValues()
+
+    @on(Action.data_transfer)
+    async def on_data_transfer(self, vendor_id: str, **kw):
+        await self._event("DataTransfer", status=kw.get("message_id", ""), info=vendor_id,
+                          payload={"vendorId": vendor_id, "messageId": kw.get("message_id"), "data": kw.get("data")})
+        # No vendor extensions are installed: the answer the specification defines for that.
+        return call_result.DataTransfer(status="UnknownVendorId")
+
+    # ------------------------------------------------------------------ Firmware management
+    @on(Action.diagnostics_status_notification)
+    async def on_diagnostics_status_notification(self, status: str, **kw):
+        await self._event("DiagnosticsStatusNotification", status=status, diagnostics_status=status)
+        return call_result.DiagnosticsStatusNotification()
+
+    @on(Action.firmware_status_notification)
+    async def on_firmware_status_notification(self, status: str, **kw):
+        await self._event("FirmwareStatusNotification", status=status, firmware_status=status)
+        return call_result.FirmwareStatusNotification()
+
+    # ------------------------------------------------------------------ Security extension
+    @on(Action.security_event_notification)
+    async def on_security_event_notification(self, type: str, timestamp: str, **kw):
+        await self._event("SecurityEventNotification", status=type, info=kw.get("tech_info", ""),
+                          timestamp=self._ts(timestamp))
+        return call_result.SecurityEventNotification()
+
+    @on(Action.sign_certificate)
+    async def on_sign_certificate(self, csr: str, **kw):
+        # No CSMS-side certificate authority yet (part 2): keep the CSR for an operator and
+        # refuse, rather than promise a CertificateSigned that will never come.
+        await self._event("SignCertificate", status="Rejected", payload={"csr": csr})
+        return call_result.SignCertificate(status="Rejected")
+
+    @on(Action.log_status_notification)
+    async def on_log_status_notification(self, status: str, **kw):
+        await self._event("LogStatusNotification", status=status, request_id=kw.get("request_id"))
+        return call_result.LogStatusNotification()
+
+    @on(Action.signed_firmware_status_notification)
+    async def on_signed_firmware_status_notification(self, status: str, **kw):
+        await self._event("SignedFirmwareStatusNotification", status=status, request_id=kw.get("request_id"),
+                          firmware_status=status)
+        return call_result.SignedFirmwareStatusNotification()
+
+    # ------------------------------------------------------------------ answers to our commands
+    async def after_command(self, action: str, payload: dict, outcome: CallOutcome) -> None:
+        if not outcome.ok or outcome.schema_error:
+            return
+        answer = outcome.frame.payload
+        cp_id = self.ctx.charge_point_id
+        if action == "GetConfiguration":
+            keys = [{"key": k["key"], "value": k.get("value"), "readonly": k.get("readonly", False)}
+                    for k in answer.get("configurationKey", [])]
+            await self.db(chargers.configuration_store, charge_point_id=cp_id, keys=keys,
+                          complete=not payload.get("key"))
+        elif action == "ChangeConfiguration" and answer.get("status") in ("Accepted", "RebootRequired"):
+            await self.db(chargers.configuration_key_set, charge_point_id=cp_id, key=payload["key"],
+                          value=payload["value"])

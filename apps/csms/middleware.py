@@ -1,0 +1,60 @@
+"""ASGI middleware for the OCPP endpoints: which organisation is this charger talking to?
+
+`/ocpp/<identity>` takes the organisation from the Host header (django-tenants'
+Domain table, as the HTTP middleware does); `/ocpp/<org slug>/<identity>` works
+on any host, for shared endpoints. Unknown host or organisation, or a suspended
+one: the handshake is refused with 404 before a consumer exists.
+"""
+
+from __future__ import annotations
+
+from django_tenants.utils import remove_www
+
+from apps.csms.db import run_in_public
+from apps.tenants.models import Domain, Organization
+
+
+def _host(scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"host":
+            return remove_www(value.decode("latin-1").split(":")[0].strip().lower())
+    return ""
+
+
+def resolve_tenant(*, host: str, org_slug: str | None) -> Organization | None:
+    """Call in the public schema."""
+    if org_slug is not None:
+        org = Organization.objects.filter(slug=org_slug).first()
+    else:
+        domain = Domain.objects.select_related("tenant").filter(domain=host).first()
+        org = domain.tenant if domain else None
+    if org is None or org.is_public or org.is_suspended:
+        return None
+    return org
+
+
+async def deny(scope, send, status: int, headers: list | None = None) -> None:
+    """Refuse a websocket handshake with an HTTP status (ASGI websocket denial response);
+    servers without the extension can only say 403."""
+    if "websocket.http.response" in scope.get("extensions", {}):
+        await send({"type": "websocket.http.response.start", "status": status,
+                    "headers": [(b"content-type", b"text/plain"), *(headers or [])]})
+        await send({"type": "websocket.http.response.body", "body": b""})
+    else:
+        await send({"type": "websocket.close", "code": 1008})
+
+
+class OcppTenantMiddleware:
+    def __init__(self, inner):
+        self.inner = inner
+
+    async def __call__(self, scope, receive, send):
+        kwargs = scope.get("url_route", {}).get("kwargs", {})
+        org = await run_in_public(resolve_tenant, host=_host(scope), org_slug=kwargs.get("org"))
+        if org is None:
+            message = await receive()
+            if message["type"] == "websocket.connect":
+                await deny(scope, send, 404)
+            return
+        scope = dict(scope, ocpp_tenant={"schema": org.schema_name, "organization_id": org.pk, "slug": org.slug})
+        return await self.inner(scope, receive, send)

@@ -1,0 +1,169 @@
+"""OCPP-J framing and schema validation, with the error codes each version's
+specification prescribes (the `ocpp` library's own mapping differs, see below)."""
+
+from __future__ import annotations
+
+import decimal
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from jsonschema.exceptions import best_match
+from ocpp.messages import get_validator
+
+CALL, CALLRESULT, CALLERROR = 2, 3, 4
+# OCPP-J: "The message ID ... maximum of 36 characters".
+MAX_UNIQUE_ID = 36
+# Unreadable message id: OCPP-J 2.0.1 section 4.2.3 answers with "-1"; 1.6 chargers accept it too.
+UNKNOWN_ID = "-1"
+
+SUBPROTOCOL_VERSIONS = {"ocpp1.6": "1.6", "ocpp2.0.1": "2.0.1", "ocpp2.1": "2.1"}
+
+
+@dataclass
+class ErrorCodes:
+    """CALLERROR codes for the failures the framework detects, per protocol version."""
+
+    not_valid_json: str
+    bad_frame: str  # not a list, unreadable id, wrong element count
+    unknown_message_type: str
+    required: str
+    occurrence: str
+    type: str
+    property: str
+    structure: str  # additional properties, wrong object shape
+
+
+# OCPP-J 1.6 section 4.2.3. It spells "FormationViolation" and "OccurenceConstraintViolation"
+# (errata: known typos that will not be fixed); a missing required field makes the payload
+# "incomplete", which is ProtocolError. There is no code for an unknown message type in 1.6;
+# the frame does not conform to the PDU structure, so FormationViolation.
+V16_ERRORS = ErrorCodes(
+    not_valid_json="FormationViolation", bad_frame="FormationViolation",
+    unknown_message_type="FormationViolation", required="ProtocolError",
+    occurrence="OccurenceConstraintViolation", type="TypeConstraintViolation",
+    property="PropertyConstraintViolation", structure="FormationViolation",
+)
+# OCPP-J 2.0.1 section 4.3: RpcFrameworkError and MessageTypeNotSupported exist,
+# FormatViolation replaces FormationViolation, missing fields violate occurrence constraints.
+V2_ERRORS = ErrorCodes(
+    not_valid_json="RpcFrameworkError", bad_frame="RpcFrameworkError",
+    unknown_message_type="MessageTypeNotSupported", required="OccurrenceConstraintViolation",
+    occurrence="OccurrenceConstraintViolation", type="TypeConstraintViolation",
+    property="PropertyConstraintViolation", structure="FormatViolation",
+)
+
+_TYPE_VALIDATORS = {"type", "maxLength", "minLength", "format", "pattern"}
+_PROPERTY_VALIDATORS = {"enum", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"}
+_OCCURRENCE_VALIDATORS = {"minItems", "maxItems", "uniqueItems"}
+# 1.6 schemas with decimals of one fraction digit: validate them as Decimal, not float
+# (21.4 as a float fails "multipleOf": 0.1) -- the same trick the ocpp library uses.
+_DECIMAL_ACTIONS = {("1.6", CALL, "SetChargingProfile"), ("1.6", CALL, "RemoteStartTransaction"),
+                    ("1.6", CALLRESULT, "GetCompositeSchedule")}
+
+
+class FrameError(Exception):
+    def __init__(self, code: str, description: str, unique_id: str = UNKNOWN_ID, details: dict | None = None,
+                 reply: bool = True):
+        super().__init__(description)
+        self.code, self.description, self.unique_id, self.details = code, description, unique_id, details or {}
+        # A broken CALLRESULT/CALLERROR is never answered: OCPP-J has no response to a response.
+        self.reply = reply
+
+
+@dataclass
+class Frame:
+    message_type: int
+    unique_id: str
+    action: str = ""
+    payload: dict = field(default_factory=dict)
+    error_code: str = ""
+    error_description: str = ""
+    error_details: dict = field(default_factory=dict)
+
+
+def parse_frame(raw: str, errors: ErrorCodes) -> Frame:
+    try:
+        msg = json.loads(raw)
+    except (ValueError, TypeError):
+        raise FrameError(errors.not_valid_json, "Message is not valid JSON.") from None
+    if not isinstance(msg, list) or not msg:
+        raise FrameError(errors.bad_frame, "A message is a JSON array [MessageTypeId, MessageId, ...].")
+    unique_id = msg[1] if len(msg) > 1 and isinstance(msg[1], str) else None
+    reply_id = unique_id if unique_id and len(unique_id) <= MAX_UNIQUE_ID else UNKNOWN_ID
+    if msg[0] not in (CALL, CALLRESULT, CALLERROR) or isinstance(msg[0], bool):
+        raise FrameError(errors.unknown_message_type, f"MessageTypeId {msg[0]!r} is not supported.", reply_id)
+    if unique_id is None or not unique_id or len(unique_id) > MAX_UNIQUE_ID:
+        raise FrameError(errors.bad_frame, "MessageId must be a string of 1 to 36 characters.")
+    if msg[0] == CALL:
+        if len(msg) != 4 or not isinstance(msg[2], str) or not isinstance(msg[3], dict):
+            raise FrameError(errors.bad_frame, "A CALL is [2, MessageId, Action, {Payload}].", unique_id)
+        return Frame(CALL, unique_id, msg[2], msg[3])
+    if msg[0] == CALLRESULT:
+        if len(msg) != 3 or not isinstance(msg[2], dict):
+            raise FrameError(errors.bad_frame, "A CALLRESULT is [3, MessageId, {Payload}].", unique_id, reply=False)
+        return Frame(CALLRESULT, unique_id, payload=msg[2])
+    if len(msg) != 5 or not isinstance(msg[2], str):
+        raise FrameError(errors.bad_frame, "A CALLERROR is [4, MessageId, ErrorCode, Description, {Details}].",
+                         unique_id, reply=False)
+    return Frame(CALLERROR, unique_id, error_code=msg[2], error_description=str(msg[3] or ""),
+                 error_details=msg[4] if isinstance(msg[4], dict) else {})
+
+
+def validate(*, version: str, message_type: int, action: str, payload: dict, errors: ErrorCodes) -> None:
+    """Raise FrameError with the specification's code when payload does not match the schema."""
+    key = (version, message_type, action)
+    if key in _DECIMAL_ACTIONS:
+        validator = get_validator(message_type, action, version, parse_float=decimal.Decimal)
+        payload = json.loads(json.dumps(payload), parse_float=decimal.Decimal)
+    else:
+        validator = get_validator(message_type, action, version)
+    error = best_match(validator.iter_errors(payload))
+    if error is None:
+        return
+    where = "/".join(str(p) for p in error.absolute_path) or "payload"
+    kind = error.validator
+    if kind == "required":
+        code = errors.required
+    elif kind in _OCCURRENCE_VALIDATORS:
+        code = errors.occurrence
+    elif kind in _TYPE_VALIDATORS and error.absolute_path:
+        code = errors.type
+    elif kind in _PROPERTY_VALIDATORS:
+        code = errors.property
+    else:
+        code = errors.structure
+    raise FrameError(code, f"{where}: {error.message}"[:500])
+
+
+def schema_exists(*, version: str, message_type: int, action: str) -> bool:
+    try:
+        get_validator(message_type, action, version)
+    except OSError:
+        return False
+    return True
+
+
+def parse_timestamp(value: str, errors: ErrorCodes, name: str = "timestamp") -> datetime:
+    """OCPP dateTime (RFC 3339). The JSON schemas say "format": "date-time" but the
+    validator does not enforce formats, so a bad value would otherwise reach the database."""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except (ValueError, AttributeError):
+        raise FrameError(errors.type, f"{name}: {value!r} is not an RFC 3339 date-time.") from None
+    if parsed.tzinfo is None:
+        # Chargers without a time zone mean UTC (OCPP requires UTC anyway).
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def call_frame(unique_id: str, action: str, payload: dict) -> str:
+    return json.dumps([CALL, unique_id, action, payload], separators=(",", ":"))
+
+
+def result_frame(unique_id: str, payload: dict) -> str:
+    return json.dumps([CALLRESULT, unique_id, payload], separators=(",", ":"))
+
+
+def error_frame(unique_id: str, code: str, description: str, details: dict | None = None) -> str:
+    return json.dumps([CALLERROR, unique_id, code, description, details or {}], separators=(",", ":"))

@@ -1,0 +1,147 @@
+"""Central-system writes: settings, who may connect, boot decisions, log retention, commands."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.chargers.models import ChargePoint, RegistrationStatus
+from apps.chargers.passwords import check_charger_password, generate_charger_password, hash_charger_password
+from apps.chargers.services import charge_point_boot, charge_point_register_unknown
+from apps.csms.models import Command, CsmsSettings, MessageLog
+
+
+def csms_settings_get() -> CsmsSettings:
+    obj, _ = CsmsSettings.objects.get_or_create(pk=1)
+    return obj
+
+
+@transaction.atomic
+def csms_settings_update(**fields) -> CsmsSettings:
+    obj = CsmsSettings.objects.select_for_update().get_or_create(pk=1)[0]
+    for name, value in fields.items():
+        setattr(obj, name, value)
+    obj.full_clean()
+    obj.save()
+    return obj
+
+
+# --------------------------------------------------------------------------- connections
+
+
+@dataclass(frozen=True)
+class ConnectDecision:
+    allowed: bool
+    charge_point_id: int | None = None
+    registration_status: str = ""
+
+
+DENIED = ConnectDecision(allowed=False)
+IDENTITY_MAX = ChargePoint._meta.get_field("identity").max_length
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return hash_charger_password(generate_charger_password())
+
+
+def parse_basic_auth(header: str | None) -> tuple[str, str] | None:
+    if not header or not header[:6].lower() == "basic ":
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    username, sep, password = decoded.partition(":")
+    return (username, password) if sep else None
+
+
+def connection_authorize(*, identity: str, authorization: str | None, secure: bool,
+                         client_cert_identity: str | None = None) -> ConnectDecision:
+    """Decide a websocket handshake. Every refusal looks the same to the charger (401),
+    so a wrong password, an unknown identity and a wrong profile reveal nothing."""
+    if not identity or len(identity) > IDENTITY_MAX or not identity.isprintable():
+        return DENIED
+    cp = ChargePoint.objects.filter(identity=identity).first()
+    if cp is None:
+        policy = csms_settings_get().unknown_identity_policy
+        if policy == CsmsSettings.UnknownIdentityPolicy.REJECT:
+            # Spend the time a password check takes: response time must not tell
+            # which identities exist.
+            check_charger_password("x" * 16, _dummy_hash())
+            return DENIED
+        cp = charge_point_register_unknown(identity=identity,
+                                           accept=policy == CsmsSettings.UnknownIdentityPolicy.ACCEPT)
+        return ConnectDecision(True, cp.pk, cp.registration_status)
+    profile = cp.security_profile
+    if profile >= ChargePoint.SecurityProfile.BASIC_TLS and not secure:
+        return DENIED
+    if profile == ChargePoint.SecurityProfile.CLIENT_CERT:
+        if client_cert_identity != identity:
+            return DENIED
+    elif profile in (ChargePoint.SecurityProfile.BASIC, ChargePoint.SecurityProfile.BASIC_TLS):
+        credentials = parse_basic_auth(authorization)
+        if credentials is None:
+            return DENIED
+        username, password = credentials
+        # Always run the hash, so timing does not tell a wrong user from a wrong password.
+        password_ok = check_charger_password(password, cp.password_hash)
+        if username != identity or not password_ok:
+            return DENIED
+    return ConnectDecision(True, cp.pk, cp.registration_status)
+
+
+def boot_accept(*, charge_point_id: int, **boot_fields) -> tuple[str, int]:
+    """Store BootNotification data; return (registration status, interval to send)."""
+    cp = charge_point_boot(charge_point_id=charge_point_id, **boot_fields)
+    settings = csms_settings_get()
+    if cp.registration_status == RegistrationStatus.ACCEPTED:
+        return cp.registration_status, cp.heartbeat_interval or settings.heartbeat_interval
+    return cp.registration_status, settings.pending_retry_interval
+
+
+def registration_status_get(*, charge_point_id: int) -> str:
+    return ChargePoint.objects.filter(pk=charge_point_id).values_list("registration_status", flat=True).first() or ""
+
+
+def message_log_purge(*, now=None) -> int:
+    days = csms_settings_get().message_log_retention_days
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    deleted, _ = MessageLog.objects.filter(timestamp__lt=cutoff).delete()
+    return deleted
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def command_create(*, charge_point: ChargePoint, action: str, payload: dict, user=None, source: str = "") -> Command:
+    return Command.objects.create(charge_point=charge_point, action=action, payload=payload,
+                                  user=user if getattr(user, "pk", None) else None, source=source)
+
+
+def command_finish(*, command_id: int, status: str, response=None, error_code: str = "",
+                   error_description: str = "", latency_ms: int | None = None, unique_id: str = "") -> None:
+    """Record the outcome. The consumer (answer) and the caller (timeout / offline) both
+    report; an answer wins over a timeout that was recorded first, never the other way."""
+    qs = Command.objects.filter(pk=command_id)
+    if status in (Command.Status.TIMEOUT, Command.Status.OFFLINE):
+        qs = qs.filter(status=Command.Status.PENDING)
+    else:
+        qs = qs.filter(status__in=[Command.Status.PENDING, Command.Status.TIMEOUT])
+    fields = {"status": status, "answered_at": timezone.now()}
+    if response is not None:
+        fields["response"] = response
+    if error_code:
+        fields["error_code"] = error_code
+        fields["error_description"] = error_description[:2000]
+    if latency_ms is not None:
+        fields["latency_ms"] = latency_ms
+    if unique_id:
+        fields["unique_id"] = unique_id
+    qs.update(**fields)

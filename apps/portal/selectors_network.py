@@ -1,0 +1,111 @@
+"""Reads for the network pages: chargers, their state, sessions."""
+
+from django.db.models import Count, F, Prefetch, Q, Sum
+
+from apps.chargers.models import ChargePoint, Connector, ConnectorStatusHistory
+from apps.charging.models import MeterValue, Transaction
+from apps.csms.models import Command, MessageLog
+
+# Connector statuses grouped the way an operator reads the network (1.6 and 2.x names).
+CHARGING = {"Charging", "SuspendedEV", "SuspendedEVSE", "Occupied", "Preparing", "Finishing"}
+FAULTED = {"Faulted"}
+AVAILABLE = {"Available"}
+
+
+def network_summary() -> dict:
+    """Counts per state: chargers offline; online chargers' connectors by status."""
+    chargers = ChargePoint.objects.aggregate(
+        total=Count("id"), online=Count("id", filter=Q(online=True)),
+        pending=Count("id", filter=Q(registration_status="Pending")),
+    )
+    connectors = dict(
+        Connector.objects.filter(charge_point__online=True, connector_id__gt=0)
+        .values_list("status").annotate(n=Count("id"))
+    )
+    return {
+        "chargers": chargers["total"],
+        "online": chargers["online"],
+        "offline": chargers["total"] - chargers["online"],
+        "pending": chargers["pending"],
+        "available": sum(n for s, n in connectors.items() if s in AVAILABLE),
+        "charging": sum(n for s, n in connectors.items() if s in CHARGING),
+        "faulted": sum(n for s, n in connectors.items() if s in FAULTED),
+    }
+
+
+def charger_list(*, q: str = "", state: str = ""):
+    qs = ChargePoint.objects.select_related("location").prefetch_related(
+        Prefetch("connectors", queryset=Connector.objects.filter(connector_id__gt=0)),
+        Prefetch("transactions", queryset=Transaction.objects.filter(status=Transaction.Status.ACTIVE),
+                 to_attr="active_transactions"),
+    )
+    if q:
+        qs = qs.filter(Q(identity__icontains=q) | Q(name__icontains=q) | Q(location__name__icontains=q)
+                       | Q(vendor__icontains=q) | Q(model__icontains=q))
+    if state == "online":
+        qs = qs.filter(online=True)
+    elif state == "offline":
+        qs = qs.filter(online=False)
+    elif state == "faulted":
+        qs = qs.filter(connectors__status__in=FAULTED).distinct()
+    elif state == "pending":
+        qs = qs.filter(registration_status="Pending")
+    return qs.order_by("identity")
+
+
+def charger_detail(*, charge_point: ChargePoint) -> dict:
+    return {
+        "connectors": list(charge_point.connectors.order_by("evse_id", "connector_id")),
+        "history": list(ConnectorStatusHistory.objects.filter(charge_point=charge_point)[:12]),
+        "configuration": list(charge_point.configuration.all()),
+        "commands": list(Command.objects.filter(charge_point=charge_point).select_related("user")[:10]),
+        "log_messages": message_search(charge_point=charge_point)[:15],
+        "transactions": list(Transaction.objects.filter(charge_point=charge_point).order_by("-started_at")[:10]),
+        "events": list(charge_point.events.all()[:10]),
+    }
+
+
+def message_search(*, charge_point: ChargePoint, q: str = "", action: str = ""):
+    qs = MessageLog.objects.filter(charge_point_id=charge_point.pk)
+    if action:
+        qs = qs.filter(action__iexact=action)
+    if q:
+        qs = qs.filter(Q(unique_id__icontains=q) | Q(raw__icontains=q) | Q(error_code__icontains=q)
+                       | Q(action__icontains=q))
+    return qs.order_by("-timestamp", "-id")
+
+
+def session_list(*, q: str = "", status: str = ""):
+    qs = Transaction.objects.select_related("charge_point", "charge_point__location", "id_token")
+    if q:
+        qs = qs.filter(Q(id_tag__icontains=q) | Q(charge_point__identity__icontains=q)
+                       | Q(transaction_id__icontains=q))
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-started_at")
+
+
+def session_energy_series(*, transaction: Transaction) -> list[dict]:
+    """Energy register readings (Wh) and power (W) over time for the session chart."""
+    rows = (MeterValue.objects.filter(transaction=transaction, phase="",
+                                      measurand__in=["Energy.Active.Import.Register", "Power.Active.Import"])
+            .values("timestamp", "measurand", "value", "unit").order_by("timestamp"))
+    series: dict = {}
+    for row in rows:
+        point = series.setdefault(row["timestamp"], {"timestamp": row["timestamp"]})
+        value = row["value"]
+        if value is None:
+            continue
+        unit = (row["unit"] or "").lower()
+        scale = 1000 if unit.startswith("k") else 1  # kWh / kW → Wh / W
+        key = "energy_wh" if row["measurand"].startswith("Energy") else "power_w"
+        point[key] = float(value) * scale
+    return list(series.values())
+
+
+def session_totals() -> dict:
+    return Transaction.objects.aggregate(
+        active=Count("id", filter=Q(status=Transaction.Status.ACTIVE)),
+        total=Count("id"),
+        energy_wh=Sum(F("meter_stop") - F("meter_start"), filter=Q(meter_stop__isnull=False)),
+    )

@@ -1,0 +1,134 @@
+"""Network pages: chargers with live status, a charger's detail and commands, sessions."""
+
+import json
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from apps.accounts.permissions import CAN_OPERATE_CHARGERS, CAN_VIEW_PORTAL, role_required
+from apps.chargers.models import ChargePoint
+from apps.charging.models import Transaction
+from apps.csms.commands import InvalidCommand, command_send
+from apps.portal import selectors_network as selectors
+from apps.qr.services import connector_codes_ensure
+
+# The buttons on a charger's page: action → (label, payload fields the form asks for).
+QUICK_COMMANDS = {
+    "RemoteStartTransaction": "Start charging",
+    "RemoteStopTransaction": "Stop charging",
+    "Reset": "Reset",
+    "UnlockConnector": "Unlock connector",
+    "ChangeAvailability": "Change availability",
+    "GetConfiguration": "Read configuration",
+    "ChangeConfiguration": "Change configuration",
+    "TriggerMessage": "Trigger message",
+    "ClearCache": "Clear authorisation cache",
+    "UpdateFirmware": "Update firmware",
+    "GetDiagnostics": "Upload diagnostics",
+}
+COMMAND_TIMEOUT = 20
+
+
+@role_required(CAN_VIEW_PORTAL)
+def charger_list(request):
+    q, state = request.GET.get("q", "").strip(), request.GET.get("state", "")
+    chargers = Paginator(selectors.charger_list(q=q, state=state), 50).get_page(request.GET.get("page"))
+    context = {"chargers": chargers, "summary": selectors.network_summary(), "q": q, "state": state}
+    # The page refreshes its table and summary in place every few seconds (see the template's script).
+    template = "portal/chargers/_live.html" if request.GET.get("partial") else "portal/chargers/list.html"
+    return render(request, template, context)
+
+
+@role_required(CAN_VIEW_PORTAL)
+def charger_detail(request, identity):
+    charge_point = get_object_or_404(ChargePoint.objects.select_related("location"), identity=identity)
+    context = {"cp": charge_point, **selectors.charger_detail(charge_point=charge_point),
+               "quick_commands": QUICK_COMMANDS,
+               "can_operate": request.user.role in CAN_OPERATE_CHARGERS,
+               "last_result": request.session.pop(f"cmd-result-{charge_point.pk}", None)}
+    if request.GET.get("partial"):
+        return render(request, "portal/chargers/_detail_live.html", context)
+    # Every connector gets its stable QR code the first time anyone looks.
+    context["qr_codes"] = connector_codes_ensure(charge_point=charge_point)
+    return render(request, "portal/chargers/detail.html", context)
+
+
+@role_required(CAN_OPERATE_CHARGERS)
+@require_POST
+def charger_command(request, identity):
+    charge_point = get_object_or_404(ChargePoint, identity=identity)
+    action = request.POST.get("action", "")
+    try:
+        payload = json.loads(request.POST.get("payload") or "{}")
+    except json.JSONDecodeError as exc:
+        messages.error(request, f"The payload is not valid JSON: {exc}")
+        return redirect("portal:charger_detail", identity=identity)
+    try:
+        result = command_send(charge_point=charge_point, action=action, payload=payload, user=request.user,
+                              timeout=COMMAND_TIMEOUT, source="portal")
+    except InvalidCommand as exc:
+        messages.error(request, f"{action}: {exc}")
+        return redirect("portal:charger_detail", identity=identity)
+    request.session[f"cmd-result-{charge_point.pk}"] = {
+        "action": action, "status": result.status, "latency_ms": result.latency_ms,
+        "response": json.dumps(result.response if result.response is not None else result.error, indent=2),
+    }
+    return redirect("portal:charger_detail", identity=identity)
+
+
+@role_required(CAN_VIEW_PORTAL)
+def charger_messages(request, identity):
+    charge_point = get_object_or_404(ChargePoint, identity=identity)
+    q, action = request.GET.get("q", "").strip(), request.GET.get("action", "").strip()
+    page = Paginator(selectors.message_search(charge_point=charge_point, q=q, action=action), 100)
+    return render(request, "portal/chargers/messages.html", {
+        "cp": charge_point, "messages_page": page.get_page(request.GET.get("page")), "q": q, "action": action})
+
+
+@role_required(CAN_VIEW_PORTAL)
+def session_list(request):
+    q, status = request.GET.get("q", "").strip(), request.GET.get("status", "")
+    sessions = Paginator(selectors.session_list(q=q, status=status), 50).get_page(request.GET.get("page"))
+    return render(request, "portal/sessions/list.html", {
+        "sessions": sessions, "q": q, "status": status, "statuses": Transaction.Status.choices})
+
+
+@role_required(CAN_VIEW_PORTAL)
+def session_detail(request, pk):
+    tx = get_object_or_404(Transaction.objects.select_related("charge_point", "id_token"), pk=pk)
+    series = selectors.session_energy_series(transaction=tx)
+    return render(request, "portal/sessions/detail.html", {"tx": tx, "series": series})
+
+
+@role_required(CAN_VIEW_PORTAL)
+def session_export(request):
+    """The filtered session list as CSV (streamed: an operator may have years of sessions)."""
+    import csv
+
+    from django.http import StreamingHttpResponse
+
+    class Echo:
+        def write(self, value):
+            return value
+
+    qs = selectors.session_list(q=request.GET.get("q", "").strip(), status=request.GET.get("status", ""))
+    writer = csv.writer(Echo())
+
+    def rows():
+        yield writer.writerow(["session", "transaction_id", "charger", "location", "connector", "id_tag", "status",
+                               "started_at_utc", "stopped_at_utc", "duration_s", "meter_start_wh", "meter_stop_wh",
+                               "energy_wh", "stop_reason"])
+        for tx in qs.iterator(chunk_size=2000):
+            energy = tx.meter_stop - tx.meter_start if tx.meter_stop is not None else ""
+            duration = int((tx.stopped_at - tx.started_at).total_seconds()) if tx.stopped_at else ""
+            yield writer.writerow([
+                tx.pk, tx.transaction_id or "", tx.charge_point.identity,
+                tx.charge_point.location.name if tx.charge_point.location else "", tx.connector_id, tx.id_tag,
+                tx.status, tx.started_at.isoformat(), tx.stopped_at.isoformat() if tx.stopped_at else "", duration,
+                tx.meter_start, tx.meter_stop if tx.meter_stop is not None else "", energy, tx.stop_reason])
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="sessions.csv"'
+    return response

@@ -1,0 +1,149 @@
+"""RFID cards / id tokens for operators, and a driver's own cards and sessions."""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from apps.accounts.models import Role, User
+from apps.accounts.permissions import CAN_OPERATE_CHARGERS, CAN_VIEW_PORTAL, role_required
+from apps.charging import services
+from apps.charging.models import IdToken, Transaction
+from apps.portal.views import _form_errors
+
+
+class IdTokenForm(forms.ModelForm):
+    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False,
+                                   help_text="The driver who carries this card (optional).")
+
+    class Meta:
+        model = IdToken
+        fields = ("id_token", "type", "label", "owner", "group_id", "status", "expires_at")
+        widgets = {"expires_at": forms.DateTimeInput(attrs={"type": "datetime-local"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = User.objects.filter(is_active=True).order_by("email")
+        if self.instance.pk:
+            self.fields["id_token"].disabled = True  # the card's UID never changes; issue a new card
+
+    def clean_id_token(self):
+        value = self.cleaned_data["id_token"].strip()
+        if not self.instance.pk and IdToken.objects.filter(id_token__iexact=value).exists():
+            # idTags are case-insensitive on the wire (CiString), so 04a1 and 04A1 are one card.
+            raise forms.ValidationError("This id token already exists.")
+        return value
+
+
+@role_required(CAN_VIEW_PORTAL)
+def token_list(request):
+    q, status = request.GET.get("q", "").strip(), request.GET.get("status", "")
+    tokens = IdToken.objects.select_related("owner")
+    if q:
+        tokens = tokens.filter(Q(id_token__icontains=q) | Q(label__icontains=q) | Q(owner__email__icontains=q)
+                               | Q(group_id__icontains=q))
+    if status:
+        tokens = tokens.filter(status=status)
+    page = Paginator(tokens.order_by("id_token"), 50).get_page(request.GET.get("page"))
+    return render(request, "portal/tokens/list.html", {
+        "tokens": page, "q": q, "status": status, "statuses": IdToken.Status.choices,
+        "can_edit": request.user.role in CAN_OPERATE_CHARGERS})
+
+
+@role_required(CAN_OPERATE_CHARGERS)
+def token_edit(request, pk=None):
+    token = get_object_or_404(IdToken, pk=pk) if pk else None
+    form = IdTokenForm(request.POST or None, instance=token)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "id_token"}
+        try:
+            if token is None:
+                token = services.id_token_create(id_token=form.cleaned_data["id_token"], **data)
+            else:
+                services.id_token_update(token=token, **data)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, f"Saved card {token.id_token}.")
+            return redirect("portal:idtoken_list")
+    return render(request, "portal/tokens/edit.html", {"form": form, "token": token})
+
+
+@role_required(CAN_OPERATE_CHARGERS)
+@require_POST
+def token_block(request, pk):
+    token = get_object_or_404(IdToken, pk=pk)
+    new = IdToken.Status.ACCEPTED if token.status == IdToken.Status.BLOCKED else IdToken.Status.BLOCKED
+    services.id_token_update(token=token, status=new)
+    messages.success(request, f"Card {token.id_token} is now {new.lower()}.")
+    return redirect(request.POST.get("next") or "portal:idtoken_list")
+
+
+@role_required({Role.DRIVER})
+def driver_charging(request):
+    """A driver's cards and sessions (only their own)."""
+    cards = IdToken.objects.filter(owner=request.user).order_by("id_token")
+    sessions = (Transaction.objects.filter(Q(id_token__owner=request.user) | Q(id_tag__in=[c.id_token for c in cards]))
+                .select_related("charge_point").order_by("-started_at")[:100])
+    return render(request, "portal/driver_charging.html", {"cards": cards, "sessions": sessions})
+
+
+# --------------------------------------------------------------------------- bulk import / export
+
+MAX_UPLOAD = 5 * 1024 * 1024
+
+
+@role_required(CAN_OPERATE_CHARGERS)
+def token_import(request):
+    """Upload → dry-run preview with a per-row report → confirm. The file waits in the
+    session between preview and confirm so the confirmed data is exactly what was previewed."""
+    import base64
+
+    from apps.portal import imports
+
+    report, error = None, None
+    if request.method == "POST":
+        if "confirm" in request.POST and "import_file" in request.session:
+            stored = request.session["import_file"]
+            content, filename = base64.b64decode(stored["content"]), stored["name"]
+        else:
+            upload = request.FILES.get("file")
+            if upload is None:
+                error = "Choose a CSV or XLSX file."
+            elif upload.size > MAX_UPLOAD:
+                error = "The file is larger than 5 MB."
+            else:
+                content, filename = upload.read(), upload.name
+                request.session["import_file"] = {"content": base64.b64encode(content).decode(), "name": filename}
+        if error is None:
+            try:
+                dataset = imports.dataset_load(content=content, filename=filename)
+                report = imports.import_run(kind="cards", dataset=dataset, dry_run="confirm" not in request.POST)
+            except ValidationError as exc:
+                error = " ".join(exc.messages)
+            else:
+                if report.applied:
+                    request.session.pop("import_file", None)
+                    messages.success(request, f"Imported {report.count('new')} new and updated "
+                                              f"{report.count('update')} cards.")
+                    return redirect("portal:idtoken_list")
+    return render(request, "portal/tokens/import.html", {"report": report, "error": error})
+
+
+@role_required(CAN_VIEW_PORTAL)
+def token_export(request, fmt):
+    from django.http import HttpResponse
+
+    from apps.portal import imports
+
+    dataset = imports.export_dataset(kind="cards", queryset=IdToken.objects.select_related("owner"))
+    if fmt == "xlsx":
+        body, content_type = dataset.export("xlsx"), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        body, content_type = dataset.export("csv"), "text/csv; charset=utf-8"
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="rfid-cards.{fmt}"'
+    return response

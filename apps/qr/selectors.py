@@ -1,0 +1,75 @@
+"""Reads for QR start: what a scanned connector shows, sticker data, analytics."""
+
+from django.conf import settings
+from django.db.models import Count, Q
+
+from apps.charging.models import IdToken, MeterValue, Transaction
+from apps.qr.models import ConnectorCode, QrEvent
+from apps.tenants.selectors import current_organization
+
+
+def code_url(code: str) -> str:
+    """What the QR encodes: the organisation's own domain, so a white-label brand shows."""
+    org = current_organization()
+    domain = org.primary_domain.domain if org is not None and org.primary_domain else settings.BASE_DOMAIN
+    port = f":{settings.PUBLIC_PORT}" if settings.PUBLIC_PORT else ""
+    return f"{settings.PUBLIC_SCHEME}://{domain}{port}/c/{code}"
+
+
+def connector_state(*, code: ConnectorCode, user=None) -> dict:
+    cp = code.charge_point
+    connector = cp.connectors.filter(evse_id=code.evse_id, connector_id=code.connector_id).first()
+    tx = (Transaction.objects.filter(charge_point=cp, connector_id=code.connector_id,
+                                     status=Transaction.Status.ACTIVE).order_by("-started_at").first())
+    mine = False
+    if tx is not None and user is not None and user.is_authenticated:
+        mine = IdToken.objects.filter(owner=user, id_token__iexact=tx.id_tag).exists()
+    live = {}
+    if tx is not None and mine:
+        energy = (MeterValue.objects.filter(transaction=tx, measurand="Energy.Active.Import.Register", phase="")
+                  .order_by("-timestamp").first())
+        power = (MeterValue.objects.filter(transaction=tx, measurand="Power.Active.Import", phase="")
+                 .order_by("-timestamp").first())
+        scale = lambda mv: 1000 if (mv.unit or "").lower().startswith("k") else 1  # noqa: E731
+        if energy is not None and energy.value is not None:
+            live["energy_kwh"] = (float(energy.value) * scale(energy) - tx.meter_start) / 1000
+        if power is not None and power.value is not None:
+            live["power_kw"] = float(power.value) * scale(power) / 1000
+    return {
+        "charge_point": cp,
+        "online": cp.online,
+        "status": connector.status if connector else "",
+        "error_code": connector.error_code if connector else "",
+        "transaction": tx,
+        "mine": mine,
+        "busy": tx is not None and not mine,
+        "live": live,
+    }
+
+
+def qr_analytics() -> dict:
+    rows = list(
+        ConnectorCode.objects.select_related("charge_point", "charge_point__location")
+        .annotate(scans=Count("events", filter=Q(events__kind=QrEvent.Kind.SCAN)),
+                  starts=Count("events", filter=Q(events__kind=QrEvent.Kind.START)),
+                  refused=Count("events", filter=Q(events__kind=QrEvent.Kind.START_REFUSED)))
+        .order_by("-scans", "code")
+    )
+    by_location: dict = {}
+    for row in rows:
+        row.conversion = round(100 * row.starts / row.scans) if row.scans else None
+        loc = row.charge_point.location.name if row.charge_point.location else "No location"
+        agg = by_location.setdefault(loc, {"location": loc, "scans": 0, "starts": 0})
+        agg["scans"] += row.scans
+        agg["starts"] += row.starts
+    for agg in by_location.values():
+        agg["conversion"] = round(100 * agg["starts"] / agg["scans"]) if agg["scans"] else None
+    total_scans = sum(r.scans for r in rows)
+    total_starts = sum(r.starts for r in rows)
+    return {
+        "connectors": rows,
+        "locations": sorted(by_location.values(), key=lambda a: -a["scans"]),
+        "scans": total_scans,
+        "starts": total_starts,
+        "conversion": round(100 * total_starts / total_scans) if total_scans else None,
+    }

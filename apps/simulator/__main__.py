@@ -1,0 +1,3 @@
+from apps.simulator.cli import main
+
+main()

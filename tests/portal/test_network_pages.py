@@ -1,0 +1,144 @@
+"""The operator's network pages: charger list with live summary, charger detail with
+commands, message log search and sessions with their energy chart."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from apps.accounts.models import Role
+from apps.chargers.services import charge_point_connected, charge_point_create, connector_status_record
+from apps.charging.services import meter_values_record, transaction_start, transaction_stop
+from apps.csms.models import Command, MessageLog
+
+
+@pytest.fixture
+def network(tenant_a):
+    """Two chargers in tenant A: CP-ONE online and charging on connector 1, CP-TWO offline."""
+    now = timezone.now()
+    with schema_context(tenant_a.schema_name):
+        one = charge_point_create(identity="CP-ONE", password="p" * 20, name="Depot east")
+        two = charge_point_create(identity="CP-TWO", password="p" * 20)
+        charge_point_connected(charge_point_id=one.pk, connection_id="c1", protocol_version="ocpp1.6")
+        connector_status_record(charge_point_id=one.pk, evse_id=1, connector_id=1, status="Charging",
+                                timestamp=now, error_code="NoError")
+        connector_status_record(charge_point_id=one.pk, evse_id=2, connector_id=2, status="Faulted",
+                                timestamp=now, error_code="GroundFailure")
+        tx, _ = transaction_start(charge_point_id=one.pk, connector_id=1, id_tag="TAG-1", meter_start=1000,
+                                  timestamp=now - timedelta(minutes=30))
+        meter_values_record(charge_point_id=one.pk, connector_id=1, transaction=tx, meter_values=[
+            {"timestamp": now - timedelta(minutes=30 - i * 10), "sampled_value": [
+                {"value": str(1000 + i * 3000), "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+                {"value": str(11000 + i * 100), "measurand": "Power.Active.Import", "unit": "W"},
+            ]} for i in range(3)])
+        MessageLog.objects.create(charge_point_id=one.pk, identity="CP-ONE", direction="in", message_type=2,
+                                  action="Heartbeat", unique_id="hb-42", payload={})
+        MessageLog.objects.create(charge_point_id=one.pk, identity="CP-ONE", direction="in", message_type=0,
+                                  raw="{not json", error_code="FormationViolation")
+    return {"one": one, "two": two, "tx": tx}
+
+
+@pytest.mark.django_db
+def test_charger_list_shows_live_state_and_summary(tenant_a, make_user, login, network):
+    client = login(tenant_a, make_user(tenant_a, role=Role.OPERATOR_STAFF))
+    body = client.get("/chargers/").content.decode()
+    assert "CP-ONE" in body and "CP-TWO" in body and "Depot east" in body
+    assert 'data-figure="charging">1<' in body
+    assert 'data-figure="faulted">1<' in body
+    assert 'data-figure="offline">1<' in body
+    assert f'href="/sessions/{network["tx"].pk}/"' in body  # the current session is linked
+    # The live refresh endpoint returns just the fragment.
+    partial = client.get("/chargers/?partial=1").content.decode()
+    assert "<html" not in partial and "CP-ONE" in partial
+    # Filters.
+    offline = client.get("/chargers/?state=offline").content.decode()
+    assert "CP-TWO" in offline and "CP-ONE" not in offline
+    assert "CP-ONE" in client.get("/chargers/?state=faulted").content.decode()
+    assert "CP-TWO" not in client.get("/chargers/?q=depot").content.decode()
+
+
+@pytest.mark.django_db
+def test_charger_detail_shows_state_history_and_messages(tenant_a, make_user, login, network):
+    client = login(tenant_a, make_user(tenant_a, role=Role.TECHNICIAN))
+    body = client.get("/chargers/CP-ONE/").content.decode()
+    assert "GroundFailure" in body and "Charging" in body
+    assert "hb-42" in body and "FormationViolation" in body
+    assert "Start on 1" in body and "Soft reset" in body  # technicians may operate
+    found = client.get("/chargers/CP-ONE/messages/?q=FormationViolation").content.decode()
+    assert "{not json" in found and "hb-42" not in found
+    assert "hb-42" in client.get("/chargers/CP-ONE/messages/?action=heartbeat").content.decode()
+
+
+@pytest.mark.django_db
+def test_command_to_offline_charger_is_recorded_and_reported(tenant_a, make_user, login, network):
+    user = make_user(tenant_a, role=Role.OPERATOR_STAFF)
+    client = login(tenant_a, user)
+    response = client.post("/chargers/CP-TWO/command/", {"action": "Reset", "payload": '{"type": "Soft"}'},
+                           follow=True)
+    body = response.content.decode()
+    assert "charger offline" in body
+    with schema_context(tenant_a.schema_name):
+        command = Command.objects.get(charge_point=network["two"])
+    assert command.action == "Reset" and command.status == Command.Status.OFFLINE and command.user_id == user.pk
+
+
+@pytest.mark.django_db
+def test_invalid_command_payload_is_refused_with_a_message(tenant_a, make_user, login, network):
+    client = login(tenant_a, make_user(tenant_a, role=Role.OPERATOR_ADMIN))
+    bad_json = client.post("/chargers/CP-ONE/command/", {"action": "Reset", "payload": "{oops"}, follow=True)
+    assert "not valid JSON" in bad_json.content.decode()
+    bad_schema = client.post("/chargers/CP-ONE/command/", {"action": "Reset", "payload": '{"type": "Gentle"}'},
+                             follow=True)
+    assert "Reset:" in bad_schema.content.decode()
+    with schema_context(tenant_a.schema_name):
+        assert not Command.objects.exists()
+
+
+@pytest.mark.django_db
+def test_finance_sees_chargers_but_cannot_command(tenant_a, make_user, login, network):
+    client = login(tenant_a, make_user(tenant_a, role=Role.FINANCE))
+    page = client.get("/chargers/CP-ONE/").content.decode()
+    assert "CP-ONE" in page and "Soft reset" not in page
+    assert client.post("/chargers/CP-ONE/command/", {"action": "Reset", "payload": "{}"}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_drivers_and_other_tenants_see_no_chargers(tenant_a, tenant_b, make_user, login, network):
+    assert login(tenant_a, make_user(tenant_a, role=Role.DRIVER)).get("/chargers/").status_code == 403
+    other = login(tenant_b, make_user(tenant_b, role=Role.OPERATOR_ADMIN))
+    assert "CP-ONE" not in other.get("/chargers/").content.decode()
+    assert other.get("/chargers/CP-ONE/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_session_pages_show_energy_and_chart(tenant_a, make_user, login, network):
+    client = login(tenant_a, make_user(tenant_a, role=Role.OPERATOR_STAFF))
+    tx = network["tx"]
+    with schema_context(tenant_a.schema_name):
+        transaction_stop(charge_point_id=network["one"].pk, transaction_id=tx.transaction_id, meter_stop=8500,
+                         timestamp=timezone.now(), reason="EVDisconnected")
+    listing = client.get("/sessions/?q=TAG-1").content.decode()
+    assert "7.50 kWh" in listing and "EVDisconnected" in listing
+    detail = client.get(f"/sessions/{tx.pk}/").content.decode()
+    assert "7.50" in detail and "<polyline" in detail
+    assert "peak 11200" in detail  # highest power sample, in W
+
+
+@pytest.mark.django_db
+def test_session_csv_export_follows_the_filters(tenant_a, make_user, login, network):
+    import csv
+    import io
+
+    client = login(tenant_a, make_user(tenant_a, role=Role.FINANCE))
+    with schema_context(tenant_a.schema_name):
+        transaction_stop(charge_point_id=network["one"].pk, transaction_id=network["tx"].transaction_id,
+                         meter_stop=4000, timestamp=timezone.now(), reason="Local")
+    response = client.get("/sessions/export.csv?q=TAG-1")
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert len(rows) == 1
+    assert rows[0]["charger"] == "CP-ONE" and rows[0]["energy_wh"] == "3000" and rows[0]["stop_reason"] == "Local"
+    assert int(rows[0]["duration_s"]) >= 1800
+    empty = client.get("/sessions/export.csv?q=nothing-matches")
+    assert len(b"".join(empty.streaming_content).decode().splitlines()) == 1  # header only
