@@ -29,8 +29,8 @@ release: services
 
 run: release
 	$(PY) manage.py seed_demo
-	@echo "Starting web (http://localhost:8000/admin/, http://demo.localhost:8000/), worker and beat. Ctrl-C stops."
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho -f Procfile start -p $(PORT) web worker beat
+	@echo "Starting web (http://localhost:$(PORT)/admin/, http://demo.localhost:$(PORT)/), worker, beat and 3 simulated chargers. Ctrl-C stops."
+	WEB_PORT=$(PORT) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho -f Procfile.dev start -p $(PORT)
 
 test: install
 	$(VENV)/bin/pytest

@@ -29,3 +29,16 @@ urlpatterns += [
     path("charge-points/<str:identity>/commands/", csms_api.CommandList.as_view(), name="charge-point-commands"),
     *ocpp_router.urls,
 ]
+
+# Tariffs (apps.tariffs).
+from apps.tariffs import api as tariffs_api  # noqa: E402
+from apps.tariffs import api_assignments as tariff_assignments_api  # noqa: E402
+
+tariffs_router = DefaultRouter(trailing_slash=True)
+tariffs_router.include_root_view = False
+tariffs_router.register("tariffs", tariffs_api.TariffViewSet, basename="tariff")
+tariffs_router.register("customer-groups", tariff_assignments_api.CustomerGroupViewSet, basename="customer-group")
+tariffs_router.register(
+    "tariff-assignments", tariff_assignments_api.TariffAssignmentViewSet, basename="tariff-assignment"
+)
+urlpatterns += tariffs_router.urls

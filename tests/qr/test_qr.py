@@ -9,6 +9,7 @@ from django_tenants.utils import schema_context
 from pypdf import PdfReader
 
 from apps.accounts.models import Role, User
+from apps.chargers.models import ChargePoint
 from apps.chargers.services import charge_point_connected, charge_point_create, connector_status_record
 from apps.charging.models import IdToken
 from apps.qr.models import ConnectorCode, QrEvent
@@ -145,24 +146,34 @@ def test_platform_site_has_no_signup():
     assert Client(HTTP_HOST="localhost").get("/accounts/signup/").status_code == 404
 
 
-def test_code_allocation_is_race_safe(django_db_setup, django_db_blocker):
-    """Several requests opening a new charger's page at once get one code per connector."""
-    with django_db_blocker.unblock():
-        with schema_context("org_alpha"):
-            cp = charge_point_create(identity="RACE-CP", password="r" * 20)
-        try:
-            def ensure(_):
-                try:
-                    with schema_context("org_alpha"):
-                        return connector_code_ensure(charge_point=cp, connector_id=1).code
-                finally:
-                    connection.close()
+def _in_thread(fn):
+    """Committed ORM work on a connection of its own (the test's connection is in a transaction)."""
 
-            with ThreadPoolExecutor(max_workers=6) as pool:
-                results = set(pool.map(ensure, range(12)))
-            assert len(results) == 1
+    def run():
+        try:
             with schema_context("org_alpha"):
-                assert ConnectorCode.objects.filter(charge_point=cp).count() == 1
+                return fn()
         finally:
-            with schema_context("org_alpha"):
-                cp.delete()
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run).result()
+
+
+def test_code_allocation_is_race_safe(db):
+    """Several requests opening a new charger's page at once get one code per connector."""
+    cp = _in_thread(lambda: charge_point_create(identity="RACE-CP", password="r" * 20))
+    try:
+        def ensure(_):
+            try:
+                with schema_context("org_alpha"):
+                    return connector_code_ensure(charge_point=cp, connector_id=1).code
+            finally:
+                connection.close()
+
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            results = set(pool.map(ensure, range(12)))
+        assert len(results) == 1
+        assert _in_thread(lambda: ConnectorCode.objects.filter(charge_point=cp).count()) == 1
+    finally:
+        _in_thread(lambda: ChargePoint.objects.filter(pk=cp.pk).delete())

@@ -99,6 +99,17 @@ def test_seed_demo_is_idempotent_and_has_every_role(capsys):
         roles = set(User.objects.values_list("role", flat=True))
         assert User.objects.get(email="admin@demo.localhost").check_password("demo-pass-123")
     assert roles == {Role.OPERATOR_ADMIN, Role.OPERATOR_STAFF, Role.TECHNICIAN, Role.FINANCE, Role.DRIVER}
+    # The demo network the simulator of `make run` plays.
+    from apps.chargers.models import ChargePoint
+    from apps.charging.models import IdToken
+    from apps.csms.services import csms_settings_get
+
+    with schema_context(demo.schema_name):
+        chargers = ChargePoint.objects.filter(identity__startswith="SIM-")
+        assert chargers.count() == 3 and all(cp.location.name == "Demo Depot" for cp in chargers)
+        assert IdToken.objects.filter(id_token__startswith="SIM-TAG-").count() == 4
+        assert IdToken.objects.get(id_token="DEMO-DRIVER-1").owner.email == "driver@demo.localhost"
+        assert csms_settings_get().unknown_identity_policy == "accept"
     out = capsys.readouterr().out
     assert "admin@demo.localhost" in out and "http://demo.localhost:8000/" in out
     # The demo admin can sign in through the real login page.

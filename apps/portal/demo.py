@@ -1,0 +1,43 @@
+"""Demo network for `seed_demo`: a depot with three chargers the simulator of `make run`
+plays, RFID cards the simulator uses, and a card for the demo driver."""
+
+from django.core.exceptions import ValidationError
+
+from apps.accounts.models import User
+from apps.chargers.models import ChargePoint, Location
+from apps.chargers.services import charge_point_create
+from apps.charging.models import IdToken
+from apps.charging.services import id_token_create
+from apps.core.demo import DEMO_SEEDERS
+from apps.csms.services import csms_settings_update
+
+DEMO_CHARGER_PASSWORD = "demo-charger-secret-2026"  # noqa: S105  (demo only; printed by seed_demo)
+DEMO_CHARGERS = ("SIM-0001", "SIM-0002", "SIM-0003")
+DEMO_TAGS = ("SIM-TAG-0001", "SIM-TAG-0002", "SIM-TAG-0003", "SIM-TAG-0004")
+
+
+def seed_network(*, organization, stdout) -> None:
+    # The demo accepts chargers it does not know yet (e.g. more simulators).
+    csms_settings_update(unknown_identity_policy="accept", heartbeat_interval=60)
+    depot, _ = Location.objects.get_or_create(
+        name="Demo Depot", defaults={"address": "Invalidenstraße 1", "postal_code": "10115", "city": "Berlin",
+                                     "country": "DE", "latitude": "52.531000", "longitude": "13.384000",
+                                     "time_zone": "Europe/Berlin"})
+    for n, identity in enumerate(DEMO_CHARGERS, start=1):
+        if not ChargePoint.objects.filter(identity=identity).exists():
+            charge_point_create(identity=identity, password=DEMO_CHARGER_PASSWORD, security_profile=1,
+                                name=f"Depot bay {n}", location=depot)
+    for tag in DEMO_TAGS:
+        if not IdToken.objects.filter(id_token__iexact=tag).exists():
+            id_token_create(id_token=tag, label="Simulator card")
+    driver = User.objects.filter(email__startswith="driver@").first()
+    if driver and not IdToken.objects.filter(id_token__iexact="DEMO-DRIVER-1").exists():
+        try:
+            id_token_create(id_token="DEMO-DRIVER-1", owner=driver, label="Dana's card")
+        except ValidationError:
+            pass
+    stdout.write(f"  Demo network: {len(DEMO_CHARGERS)} chargers at {depot.name} "
+                 f"(Basic auth password {DEMO_CHARGER_PASSWORD}), {len(DEMO_TAGS)} simulator cards.")
+
+
+DEMO_SEEDERS.append(seed_network)
