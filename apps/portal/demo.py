@@ -20,13 +20,26 @@ def seed_network(*, organization, stdout) -> None:
     # The demo accepts chargers it does not know yet (e.g. more simulators).
     csms_settings_update(unknown_identity_policy="accept", heartbeat_interval=60)
     depot, _ = Location.objects.get_or_create(
-        name="Demo Depot", defaults={"address": "Invalidenstraße 1", "postal_code": "10115", "city": "Berlin",
-                                     "country": "DE", "latitude": "52.531000", "longitude": "13.384000",
-                                     "time_zone": "Europe/Berlin"})
+        name="Demo Depot",
+        defaults={
+            "address": "Invalidenstraße 1",
+            "postal_code": "10115",
+            "city": "Berlin",
+            "country": "DE",
+            "latitude": "52.531000",
+            "longitude": "13.384000",
+            "time_zone": "Europe/Berlin",
+        },
+    )
     for n, identity in enumerate(DEMO_CHARGERS, start=1):
         if not ChargePoint.objects.filter(identity=identity).exists():
-            charge_point_create(identity=identity, password=DEMO_CHARGER_PASSWORD, security_profile=1,
-                                name=f"Depot bay {n}", location=depot)
+            charge_point_create(
+                identity=identity,
+                password=DEMO_CHARGER_PASSWORD,
+                security_profile=1,
+                name=f"Depot bay {n}",
+                location=depot,
+            )
     for tag in DEMO_TAGS:
         if not IdToken.objects.filter(id_token__iexact=tag).exists():
             id_token_create(id_token=tag, label="Simulator card")
@@ -36,8 +49,10 @@ def seed_network(*, organization, stdout) -> None:
             id_token_create(id_token="DEMO-DRIVER-1", owner=driver, label="Dana's card")
         except ValidationError:
             pass
-    stdout.write(f"  Demo network: {len(DEMO_CHARGERS)} chargers at {depot.name} "
-                 f"(Basic auth password {DEMO_CHARGER_PASSWORD}), {len(DEMO_TAGS)} simulator cards.")
+    stdout.write(
+        f"  Demo network: {len(DEMO_CHARGERS)} chargers at {depot.name} "
+        f"(Basic auth password {DEMO_CHARGER_PASSWORD}), {len(DEMO_TAGS)} simulator cards."
+    )
 
 
 DEMO_SEEDERS.append(seed_network)

@@ -19,8 +19,9 @@ MAX_ROWS = 20_000
 
 
 class IdTokenResource(resources.ModelResource):
-    owner_email = fields.Field(attribute="owner", column_name="owner_email",
-                               widget=widgets.ForeignKeyWidget(User, field="email"))
+    owner_email = fields.Field(
+        attribute="owner", column_name="owner_email", widget=widgets.ForeignKeyWidget(User, field="email")
+    )
     expires_at = fields.Field(attribute="expires_at", column_name="expires_at", widget=widgets.DateTimeWidget())
 
     class Meta:
@@ -41,8 +42,11 @@ class IdTokenResource(resources.ModelResource):
         for key in ("id_token", "type", "status", "owner_email"):
             if row.get(key) is not None:
                 row[key] = str(row[key]).strip()
-        existing = IdToken.objects.filter(id_token__iexact=row.get("id_token") or "").values_list(
-            "id_token", flat=True).first()
+        existing = (
+            IdToken.objects.filter(id_token__iexact=row.get("id_token") or "")
+            .values_list("id_token", flat=True)
+            .first()
+        )
         if existing:
             row["id_token"] = existing  # keep the card's stored spelling
         if not row.get("type"):
@@ -81,8 +85,7 @@ class ImportReport:
 
     @property
     def summary(self) -> dict:
-        return {a: self.count(a) for a in ("new", "update", "skip")} | {
-            "errors": sum(1 for r in self.rows if r.errors)}
+        return {a: self.count(a) for a in ("new", "update", "skip")} | {"errors": sum(1 for r in self.rows if r.errors)}
 
 
 def dataset_load(*, content: bytes, filename: str) -> tablib.Dataset:
@@ -102,16 +105,13 @@ def import_run(*, kind: str, dataset: tablib.Dataset, dry_run: bool) -> ImportRe
     resource = RESOURCES[kind]()
     missing = [f for f in resource.get_import_id_fields() if f not in (dataset.headers or [])]
     if missing:
-        raise ValidationError(f"Missing column(s): {', '.join(missing)}. "
-                              f"Expected: {', '.join(resource._meta.fields)}.")
+        raise ValidationError(f"Missing column(s): {', '.join(missing)}. Expected: {', '.join(resource._meta.fields)}.")
     # Validation errors must roll everything back too (not only exceptions).
-    result = resource.import_data(dataset, dry_run=True, use_transactions=True,
-                                  rollback_on_validation_errors=True)
+    result = resource.import_data(dataset, dry_run=True, use_transactions=True, rollback_on_validation_errors=True)
     rows = _report_rows(result, dataset)
     applied = False
     if not dry_run and not any(r.errors for r in rows):
-        result = resource.import_data(dataset, dry_run=False, use_transactions=True,
-                                      rollback_on_validation_errors=True)
+        result = resource.import_data(dataset, dry_run=False, use_transactions=True, rollback_on_validation_errors=True)
         rows = _report_rows(result, dataset)
         applied = not any(r.errors for r in rows)
     return ImportReport(headers=list(dataset.headers or []), rows=rows, applied=applied)

@@ -15,12 +15,14 @@ AVAILABLE = {"Available"}
 def network_summary() -> dict:
     """Counts per state: chargers offline; online chargers' connectors by status."""
     chargers = ChargePoint.objects.aggregate(
-        total=Count("id"), online=Count("id", filter=Q(online=True)),
+        total=Count("id"),
+        online=Count("id", filter=Q(online=True)),
         pending=Count("id", filter=Q(registration_status="Pending")),
     )
     connectors = dict(
         Connector.objects.filter(charge_point__online=True, connector_id__gt=0)
-        .values_list("status").annotate(n=Count("id"))
+        .values_list("status")
+        .annotate(n=Count("id"))
     )
     return {
         "chargers": chargers["total"],
@@ -36,12 +38,20 @@ def network_summary() -> dict:
 def charger_list(*, q: str = "", state: str = ""):
     qs = ChargePoint.objects.select_related("location").prefetch_related(
         Prefetch("connectors", queryset=Connector.objects.filter(connector_id__gt=0)),
-        Prefetch("transactions", queryset=Transaction.objects.filter(status=Transaction.Status.ACTIVE),
-                 to_attr="active_transactions"),
+        Prefetch(
+            "transactions",
+            queryset=Transaction.objects.filter(status=Transaction.Status.ACTIVE),
+            to_attr="active_transactions",
+        ),
     )
     if q:
-        qs = qs.filter(Q(identity__icontains=q) | Q(name__icontains=q) | Q(location__name__icontains=q)
-                       | Q(vendor__icontains=q) | Q(model__icontains=q))
+        qs = qs.filter(
+            Q(identity__icontains=q)
+            | Q(name__icontains=q)
+            | Q(location__name__icontains=q)
+            | Q(vendor__icontains=q)
+            | Q(model__icontains=q)
+        )
     if state == "online":
         qs = qs.filter(online=True)
     elif state == "offline":
@@ -70,16 +80,16 @@ def message_search(*, charge_point: ChargePoint, q: str = "", action: str = ""):
     if action:
         qs = qs.filter(action__iexact=action)
     if q:
-        qs = qs.filter(Q(unique_id__icontains=q) | Q(raw__icontains=q) | Q(error_code__icontains=q)
-                       | Q(action__icontains=q))
+        qs = qs.filter(
+            Q(unique_id__icontains=q) | Q(raw__icontains=q) | Q(error_code__icontains=q) | Q(action__icontains=q)
+        )
     return qs.order_by("-timestamp", "-id")
 
 
 def session_list(*, q: str = "", status: str = ""):
     qs = Transaction.objects.select_related("charge_point", "charge_point__location", "id_token")
     if q:
-        qs = qs.filter(Q(id_tag__icontains=q) | Q(charge_point__identity__icontains=q)
-                       | Q(transaction_id__icontains=q))
+        qs = qs.filter(Q(id_tag__icontains=q) | Q(charge_point__identity__icontains=q) | Q(transaction_id__icontains=q))
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-started_at")
@@ -87,9 +97,13 @@ def session_list(*, q: str = "", status: str = ""):
 
 def session_energy_series(*, transaction: Transaction) -> list[dict]:
     """Energy register readings (Wh) and power (W) over time for the session chart."""
-    rows = (MeterValue.objects.filter(transaction=transaction, phase="",
-                                      measurand__in=["Energy.Active.Import.Register", "Power.Active.Import"])
-            .values("timestamp", "measurand", "value", "unit").order_by("timestamp"))
+    rows = (
+        MeterValue.objects.filter(
+            transaction=transaction, phase="", measurand__in=["Energy.Active.Import.Register", "Power.Active.Import"]
+        )
+        .values("timestamp", "measurand", "value", "unit")
+        .order_by("timestamp")
+    )
     series: dict = {}
     for row in rows:
         point = series.setdefault(row["timestamp"], {"timestamp": row["timestamp"]})

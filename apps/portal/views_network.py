@@ -44,10 +44,13 @@ def charger_list(request):
 @role_required(CAN_VIEW_PORTAL)
 def charger_detail(request, identity):
     charge_point = get_object_or_404(ChargePoint.objects.select_related("location"), identity=identity)
-    context = {"cp": charge_point, **selectors.charger_detail(charge_point=charge_point),
-               "quick_commands": QUICK_COMMANDS,
-               "can_operate": request.user.role in CAN_OPERATE_CHARGERS,
-               "last_result": request.session.pop(f"cmd-result-{charge_point.pk}", None)}
+    context = {
+        "cp": charge_point,
+        **selectors.charger_detail(charge_point=charge_point),
+        "quick_commands": QUICK_COMMANDS,
+        "can_operate": request.user.role in CAN_OPERATE_CHARGERS,
+        "last_result": request.session.pop(f"cmd-result-{charge_point.pk}", None),
+    }
     if request.GET.get("partial"):
         return render(request, "portal/chargers/_detail_live.html", context)
     # Every connector gets its stable QR code the first time anyone looks.
@@ -66,13 +69,21 @@ def charger_command(request, identity):
         messages.error(request, f"The payload is not valid JSON: {exc}")
         return redirect("portal:charger_detail", identity=identity)
     try:
-        result = command_send(charge_point=charge_point, action=action, payload=payload, user=request.user,
-                              timeout=COMMAND_TIMEOUT, source="portal")
+        result = command_send(
+            charge_point=charge_point,
+            action=action,
+            payload=payload,
+            user=request.user,
+            timeout=COMMAND_TIMEOUT,
+            source="portal",
+        )
     except InvalidCommand as exc:
         messages.error(request, f"{action}: {exc}")
         return redirect("portal:charger_detail", identity=identity)
     request.session[f"cmd-result-{charge_point.pk}"] = {
-        "action": action, "status": result.status, "latency_ms": result.latency_ms,
+        "action": action,
+        "status": result.status,
+        "latency_ms": result.latency_ms,
         "response": json.dumps(result.response if result.response is not None else result.error, indent=2),
     }
     return redirect("portal:charger_detail", identity=identity)
@@ -83,16 +94,22 @@ def charger_messages(request, identity):
     charge_point = get_object_or_404(ChargePoint, identity=identity)
     q, action = request.GET.get("q", "").strip(), request.GET.get("action", "").strip()
     page = Paginator(selectors.message_search(charge_point=charge_point, q=q, action=action), 100)
-    return render(request, "portal/chargers/messages.html", {
-        "cp": charge_point, "messages_page": page.get_page(request.GET.get("page")), "q": q, "action": action})
+    return render(
+        request,
+        "portal/chargers/messages.html",
+        {"cp": charge_point, "messages_page": page.get_page(request.GET.get("page")), "q": q, "action": action},
+    )
 
 
 @role_required(CAN_VIEW_PORTAL)
 def session_list(request):
     q, status = request.GET.get("q", "").strip(), request.GET.get("status", "")
     sessions = Paginator(selectors.session_list(q=q, status=status), 50).get_page(request.GET.get("page"))
-    return render(request, "portal/sessions/list.html", {
-        "sessions": sessions, "q": q, "status": status, "statuses": Transaction.Status.choices})
+    return render(
+        request,
+        "portal/sessions/list.html",
+        {"sessions": sessions, "q": q, "status": status, "statuses": Transaction.Status.choices},
+    )
 
 
 @role_required(CAN_VIEW_PORTAL)
@@ -117,17 +134,45 @@ def session_export(request):
     writer = csv.writer(Echo())
 
     def rows():
-        yield writer.writerow(["session", "transaction_id", "charger", "location", "connector", "id_tag", "status",
-                               "started_at_utc", "stopped_at_utc", "duration_s", "meter_start_wh", "meter_stop_wh",
-                               "energy_wh", "stop_reason"])
+        yield writer.writerow(
+            [
+                "session",
+                "transaction_id",
+                "charger",
+                "location",
+                "connector",
+                "id_tag",
+                "status",
+                "started_at_utc",
+                "stopped_at_utc",
+                "duration_s",
+                "meter_start_wh",
+                "meter_stop_wh",
+                "energy_wh",
+                "stop_reason",
+            ]
+        )
         for tx in qs.iterator(chunk_size=2000):
             energy = tx.meter_stop - tx.meter_start if tx.meter_stop is not None else ""
             duration = int((tx.stopped_at - tx.started_at).total_seconds()) if tx.stopped_at else ""
-            yield writer.writerow([
-                tx.pk, tx.transaction_id or "", tx.charge_point.identity,
-                tx.charge_point.location.name if tx.charge_point.location else "", tx.connector_id, tx.id_tag,
-                tx.status, tx.started_at.isoformat(), tx.stopped_at.isoformat() if tx.stopped_at else "", duration,
-                tx.meter_start, tx.meter_stop if tx.meter_stop is not None else "", energy, tx.stop_reason])
+            yield writer.writerow(
+                [
+                    tx.pk,
+                    tx.transaction_id or "",
+                    tx.charge_point.identity,
+                    tx.charge_point.location.name if tx.charge_point.location else "",
+                    tx.connector_id,
+                    tx.id_tag,
+                    tx.status,
+                    tx.started_at.isoformat(),
+                    tx.stopped_at.isoformat() if tx.stopped_at else "",
+                    duration,
+                    tx.meter_start,
+                    tx.meter_stop if tx.meter_stop is not None else "",
+                    energy,
+                    tx.stop_reason,
+                ]
+            )
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="sessions.csv"'

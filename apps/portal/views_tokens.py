@@ -16,8 +16,9 @@ from apps.portal.views import _form_errors
 
 
 class IdTokenForm(forms.ModelForm):
-    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False,
-                                   help_text="The driver who carries this card (optional).")
+    owner = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, help_text="The driver who carries this card (optional)."
+    )
 
     class Meta:
         model = IdToken
@@ -43,14 +44,23 @@ def token_list(request):
     q, status = request.GET.get("q", "").strip(), request.GET.get("status", "")
     tokens = IdToken.objects.select_related("owner")
     if q:
-        tokens = tokens.filter(Q(id_token__icontains=q) | Q(label__icontains=q) | Q(owner__email__icontains=q)
-                               | Q(group_id__icontains=q))
+        tokens = tokens.filter(
+            Q(id_token__icontains=q) | Q(label__icontains=q) | Q(owner__email__icontains=q) | Q(group_id__icontains=q)
+        )
     if status:
         tokens = tokens.filter(status=status)
     page = Paginator(tokens.order_by("id_token"), 50).get_page(request.GET.get("page"))
-    return render(request, "portal/tokens/list.html", {
-        "tokens": page, "q": q, "status": status, "statuses": IdToken.Status.choices,
-        "can_edit": request.user.role in CAN_OPERATE_CHARGERS})
+    return render(
+        request,
+        "portal/tokens/list.html",
+        {
+            "tokens": page,
+            "q": q,
+            "status": status,
+            "statuses": IdToken.Status.choices,
+            "can_edit": request.user.role in CAN_OPERATE_CHARGERS,
+        },
+    )
 
 
 @role_required(CAN_OPERATE_CHARGERS)
@@ -86,8 +96,11 @@ def token_block(request, pk):
 def driver_charging(request):
     """A driver's cards and sessions (only their own)."""
     cards = IdToken.objects.filter(owner=request.user).order_by("id_token")
-    sessions = (Transaction.objects.filter(Q(id_token__owner=request.user) | Q(id_tag__in=[c.id_token for c in cards]))
-                .select_related("charge_point").order_by("-started_at")[:100])
+    sessions = (
+        Transaction.objects.filter(Q(id_token__owner=request.user) | Q(id_tag__in=[c.id_token for c in cards]))
+        .select_related("charge_point")
+        .order_by("-started_at")[:100]
+    )
     return render(request, "portal/driver_charging.html", {"cards": cards, "sessions": sessions})
 
 
@@ -127,8 +140,9 @@ def token_import(request):
             else:
                 if report.applied:
                     request.session.pop("import_file", None)
-                    messages.success(request, f"Imported {report.count('new')} new and updated "
-                                              f"{report.count('update')} cards.")
+                    messages.success(
+                        request, f"Imported {report.count('new')} new and updated {report.count('update')} cards."
+                    )
                     return redirect("portal:idtoken_list")
     return render(request, "portal/tokens/import.html", {"report": report, "error": error})
 

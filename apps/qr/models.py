@@ -17,8 +17,9 @@ class ConnectorCode(models.Model):
 
     class Meta:
         ordering = ["charge_point", "evse_id", "connector_id"]
-        constraints = [models.UniqueConstraint(fields=["charge_point", "evse_id", "connector_id"],
-                                               name="qr_code_per_connector")]
+        constraints = [
+            models.UniqueConstraint(fields=["charge_point", "evse_id", "connector_id"], name="qr_code_per_connector")
+        ]
 
     def __str__(self) -> str:
         return self.code
@@ -33,8 +34,9 @@ class QrEvent(models.Model):
 
     code = models.ForeignKey(ConnectorCode, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     detail = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

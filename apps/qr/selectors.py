@@ -19,17 +19,26 @@ def code_url(code: str) -> str:
 def connector_state(*, code: ConnectorCode, user=None) -> dict:
     cp = code.charge_point
     connector = cp.connectors.filter(evse_id=code.evse_id, connector_id=code.connector_id).first()
-    tx = (Transaction.objects.filter(charge_point=cp, connector_id=code.connector_id,
-                                     status=Transaction.Status.ACTIVE).order_by("-started_at").first())
+    tx = (
+        Transaction.objects.filter(charge_point=cp, connector_id=code.connector_id, status=Transaction.Status.ACTIVE)
+        .order_by("-started_at")
+        .first()
+    )
     mine = False
     if tx is not None and user is not None and user.is_authenticated:
         mine = IdToken.objects.filter(owner=user, id_token__iexact=tx.id_tag).exists()
     live = {}
     if tx is not None and mine:
-        energy = (MeterValue.objects.filter(transaction=tx, measurand="Energy.Active.Import.Register", phase="")
-                  .order_by("-timestamp").first())
-        power = (MeterValue.objects.filter(transaction=tx, measurand="Power.Active.Import", phase="")
-                 .order_by("-timestamp").first())
+        energy = (
+            MeterValue.objects.filter(transaction=tx, measurand="Energy.Active.Import.Register", phase="")
+            .order_by("-timestamp")
+            .first()
+        )
+        power = (
+            MeterValue.objects.filter(transaction=tx, measurand="Power.Active.Import", phase="")
+            .order_by("-timestamp")
+            .first()
+        )
         scale = lambda mv: 1000 if (mv.unit or "").lower().startswith("k") else 1  # noqa: E731
         if energy is not None and energy.value is not None:
             live["energy_kwh"] = (float(energy.value) * scale(energy) - tx.meter_start) / 1000
@@ -50,9 +59,11 @@ def connector_state(*, code: ConnectorCode, user=None) -> dict:
 def qr_analytics() -> dict:
     rows = list(
         ConnectorCode.objects.select_related("charge_point", "charge_point__location")
-        .annotate(scans=Count("events", filter=Q(events__kind=QrEvent.Kind.SCAN)),
-                  starts=Count("events", filter=Q(events__kind=QrEvent.Kind.START)),
-                  refused=Count("events", filter=Q(events__kind=QrEvent.Kind.START_REFUSED)))
+        .annotate(
+            scans=Count("events", filter=Q(events__kind=QrEvent.Kind.SCAN)),
+            starts=Count("events", filter=Q(events__kind=QrEvent.Kind.START)),
+            refused=Count("events", filter=Q(events__kind=QrEvent.Kind.START_REFUSED)),
+        )
         .order_by("-scans", "code")
     )
     by_location: dict = {}

@@ -25,19 +25,22 @@ def _new_code() -> str:
 def connector_code_ensure(*, charge_point: ChargePoint, connector_id: int, evse_id: int | None = None) -> ConnectorCode:
     """The connector's code, created on first use. Safe under concurrent calls."""
     evse_id = connector_id if evse_id is None else evse_id
-    existing = ConnectorCode.objects.filter(charge_point=charge_point, evse_id=evse_id,
-                                            connector_id=connector_id).first()
+    existing = ConnectorCode.objects.filter(
+        charge_point=charge_point, evse_id=evse_id, connector_id=connector_id
+    ).first()
     if existing:
         return existing
     for _ in range(5):
         try:
             with transaction.atomic():
-                return ConnectorCode.objects.create(code=_new_code(), charge_point=charge_point, evse_id=evse_id,
-                                                    connector_id=connector_id)
+                return ConnectorCode.objects.create(
+                    code=_new_code(), charge_point=charge_point, evse_id=evse_id, connector_id=connector_id
+                )
         except IntegrityError:
             # Either another request created this connector's code, or the random code collided.
-            existing = ConnectorCode.objects.filter(charge_point=charge_point, evse_id=evse_id,
-                                                    connector_id=connector_id).first()
+            existing = ConnectorCode.objects.filter(
+                charge_point=charge_point, evse_id=evse_id, connector_id=connector_id
+            ).first()
             if existing:
                 return existing
     raise RuntimeError("could not allocate a connector code")
@@ -45,8 +48,10 @@ def connector_code_ensure(*, charge_point: ChargePoint, connector_id: int, evse_
 
 def connector_codes_ensure(*, charge_point: ChargePoint) -> list[ConnectorCode]:
     connectors = charge_point.connectors.filter(connector_id__gt=0).order_by("evse_id", "connector_id")
-    return [connector_code_ensure(charge_point=charge_point, evse_id=c.evse_id, connector_id=c.connector_id)
-            for c in connectors]
+    return [
+        connector_code_ensure(charge_point=charge_point, evse_id=c.evse_id, connector_id=c.connector_id)
+        for c in connectors
+    ]
 
 
 def qr_scan_record(*, code: ConnectorCode, user=None) -> None:
@@ -57,8 +62,12 @@ def driver_token(*, user) -> IdToken:
     """The id token a remote start uses for this driver: their own valid card, or an
     app token created for them (type Central, as OCPP calls tokens issued by the CSMS)."""
     now = timezone.now()
-    card = (IdToken.objects.filter(owner=user, status=IdToken.Status.ACCEPTED)
-            .exclude(expires_at__lt=now).order_by("type", "id").first())
+    card = (
+        IdToken.objects.filter(owner=user, status=IdToken.Status.ACCEPTED)
+        .exclude(expires_at__lt=now)
+        .order_by("type", "id")
+        .first()
+    )
     if card:
         return card
     app_tag = f"APP{user.pk:06d}"  # idTag is CiString20 in 1.6
@@ -80,34 +89,56 @@ def qr_start(*, code: ConnectorCode, user) -> StartOutcome:
     """RemoteStart on the code's connector for a signed-in driver."""
     token = driver_token(user=user)
     cp = code.charge_point
-    if Transaction.objects.filter(charge_point=cp, connector_id=code.connector_id,
-                                  status=Transaction.Status.ACTIVE).exists():
+    if Transaction.objects.filter(
+        charge_point=cp, connector_id=code.connector_id, status=Transaction.Status.ACTIVE
+    ).exists():
         QrEvent.objects.create(code=code, kind=QrEvent.Kind.START_REFUSED, user=user, detail="connector busy")
         return StartOutcome(False, "This connector is already charging.")
-    result = command_send(charge_point=cp, action="RemoteStartTransaction",
-                          payload={"connectorId": code.connector_id, "idTag": token.id_token}, user=user,
-                          timeout=START_TIMEOUT, source="qr")
+    result = command_send(
+        charge_point=cp,
+        action="RemoteStartTransaction",
+        payload={"connectorId": code.connector_id, "idTag": token.id_token},
+        user=user,
+        timeout=START_TIMEOUT,
+        source="qr",
+    )
     status = (result.response or {}).get("status")
     if result.status == "ok" and status == "Accepted":
         QrEvent.objects.create(code=code, kind=QrEvent.Kind.START, user=user)
         return StartOutcome(True, "Starting — plug in your car if you have not yet.")
-    reason = {"offline": "The charger is offline right now.", "timeout": "The charger did not answer in time.",
-              }.get(result.status, "The charger refused to start.")
-    QrEvent.objects.create(code=code, kind=QrEvent.Kind.START_REFUSED, user=user, detail=f"{result.status} {status or ''}")
+    reason = {
+        "offline": "The charger is offline right now.",
+        "timeout": "The charger did not answer in time.",
+    }.get(result.status, "The charger refused to start.")
+    QrEvent.objects.create(
+        code=code, kind=QrEvent.Kind.START_REFUSED, user=user, detail=f"{result.status} {status or ''}"
+    )
     return StartOutcome(False, reason)
 
 
 def qr_stop(*, code: ConnectorCode, user) -> StartOutcome:
     """RemoteStop of the driver's own session on this connector."""
     tokens = list(IdToken.objects.filter(owner=user).values_list("id_token", flat=True))
-    tx = (Transaction.objects.filter(charge_point=code.charge_point, connector_id=code.connector_id,
-                                     status=Transaction.Status.ACTIVE, id_tag__in=tokens)
-          .order_by("-started_at").first())
+    tx = (
+        Transaction.objects.filter(
+            charge_point=code.charge_point,
+            connector_id=code.connector_id,
+            status=Transaction.Status.ACTIVE,
+            id_tag__in=tokens,
+        )
+        .order_by("-started_at")
+        .first()
+    )
     if tx is None or not tx.transaction_id:
         return StartOutcome(False, "You have no session running on this connector.")
-    result = command_send(charge_point=code.charge_point, action="RemoteStopTransaction",
-                          payload={"transactionId": int(tx.transaction_id)}, user=user, timeout=START_TIMEOUT,
-                          source="qr")
+    result = command_send(
+        charge_point=code.charge_point,
+        action="RemoteStopTransaction",
+        payload={"transactionId": int(tx.transaction_id)},
+        user=user,
+        timeout=START_TIMEOUT,
+        source="qr",
+    )
     QrEvent.objects.create(code=code, kind=QrEvent.Kind.STOP, user=user, detail=result.status)
     if result.status == "ok" and (result.response or {}).get("status") == "Accepted":
         return StartOutcome(True, "Stopping — you can unplug when the connector unlocks.")

@@ -20,8 +20,9 @@ from apps.qr.models import ConnectorCode
 
 
 def _code(code: str) -> ConnectorCode:
-    return get_object_or_404(ConnectorCode.objects.select_related("charge_point", "charge_point__location"),
-                             code=code.upper())
+    return get_object_or_404(
+        ConnectorCode.objects.select_related("charge_point", "charge_point__location"), code=code.upper()
+    )
 
 
 def connector_page(request, code):
@@ -77,8 +78,9 @@ def _sticker_pdf(title: str, charge_points) -> HttpResponse:
     for cp in charge_points:
         for code in services.connector_codes_ensure(charge_point=cp):
             url = selectors.code_url(code.code)
-            stickers.append({"code": code, "url": url, "cp": cp,
-                             "png": segno.make(url, error="m").png_data_uri(scale=6, border=2)})
+            stickers.append(
+                {"code": code, "url": url, "cp": cp, "png": segno.make(url, error="m").png_data_uri(scale=6, border=2)}
+            )
     html = render_to_string("qr/stickers.html", {"title": title, "stickers": stickers})
     pdf = io.BytesIO()
     status = pisa.CreatePDF(html, dest=pdf)

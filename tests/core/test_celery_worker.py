@@ -76,7 +76,10 @@ def test_worker_runs_task_in_the_queuing_tenants_schema(committed_invitee, tmp_p
     }
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-Q", queue, "-l", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         celery_app.conf.task_always_eager = False
@@ -89,7 +92,10 @@ def test_worker_runs_task_in_the_queuing_tenants_schema(committed_invitee, tmp_p
         files = list(tmp_path.iterdir())
         if not files:
             worker.terminate()
-            pytest.fail("the worker did not send the invitation within 60 s:\n" + worker.communicate(timeout=10)[0].decode()[-3000:])
+            pytest.fail(
+                "the worker did not send the invitation within 60 s:\n"
+                + worker.communicate(timeout=10)[0].decode()[-3000:]
+            )
         mail = files[0].read_text()
         # Found the user in alpha's schema (a public-schema lookup would find nobody) and
         # built the link for alpha's domain.

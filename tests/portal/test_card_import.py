@@ -59,7 +59,9 @@ def test_clean_file_previews_then_imports_on_confirm(tenant_a, staff):
     assert response.status_code == 302
     cards = _cards(tenant_a)
     assert cards["CARD-001"].owner.email == "driver1@alpha.example"
-    assert cards["CARD-OLD"].status == "Blocked" and cards["CARD-OLD"].label == "Lost card"  # matched case-insensitively
+    assert (
+        cards["CARD-OLD"].status == "Blocked" and cards["CARD-OLD"].label == "Lost card"
+    )  # matched case-insensitively
     assert len(cards) == 2
 
 
@@ -85,8 +87,12 @@ def test_xlsx_import_and_export_round_trip(tenant_a, staff):
 @pytest.mark.django_db
 def test_unreadable_or_incomplete_files_get_a_clear_error(tenant_a, staff):
     assert "Missing column(s): id_token" in _upload(staff, "label,status\nx,Accepted\n").content.decode()
-    assert "could not be read" in staff.post("/cards/import/", {
-        "file": SimpleUploadedFile("cards.xlsx", b"not a spreadsheet")}).content.decode()
+    assert (
+        "could not be read"
+        in staff.post(
+            "/cards/import/", {"file": SimpleUploadedFile("cards.xlsx", b"not a spreadsheet")}
+        ).content.decode()
+    )
 
 
 @pytest.mark.django_db

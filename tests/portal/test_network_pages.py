@@ -21,21 +21,56 @@ def network(tenant_a):
         one = charge_point_create(identity="CP-ONE", password="p" * 20, name="Depot east")
         two = charge_point_create(identity="CP-TWO", password="p" * 20)
         charge_point_connected(charge_point_id=one.pk, connection_id="c1", protocol_version="ocpp1.6")
-        connector_status_record(charge_point_id=one.pk, evse_id=1, connector_id=1, status="Charging",
-                                timestamp=now, error_code="NoError")
-        connector_status_record(charge_point_id=one.pk, evse_id=2, connector_id=2, status="Faulted",
-                                timestamp=now, error_code="GroundFailure")
-        tx, _ = transaction_start(charge_point_id=one.pk, connector_id=1, id_tag="TAG-1", meter_start=1000,
-                                  timestamp=now - timedelta(minutes=30))
-        meter_values_record(charge_point_id=one.pk, connector_id=1, transaction=tx, meter_values=[
-            {"timestamp": now - timedelta(minutes=30 - i * 10), "sampled_value": [
-                {"value": str(1000 + i * 3000), "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
-                {"value": str(11000 + i * 100), "measurand": "Power.Active.Import", "unit": "W"},
-            ]} for i in range(3)])
-        MessageLog.objects.create(charge_point_id=one.pk, identity="CP-ONE", direction="in", message_type=2,
-                                  action="Heartbeat", unique_id="hb-42", payload={})
-        MessageLog.objects.create(charge_point_id=one.pk, identity="CP-ONE", direction="in", message_type=0,
-                                  raw="{not json", error_code="FormationViolation")
+        connector_status_record(
+            charge_point_id=one.pk, evse_id=1, connector_id=1, status="Charging", timestamp=now, error_code="NoError"
+        )
+        connector_status_record(
+            charge_point_id=one.pk,
+            evse_id=2,
+            connector_id=2,
+            status="Faulted",
+            timestamp=now,
+            error_code="GroundFailure",
+        )
+        tx, _ = transaction_start(
+            charge_point_id=one.pk,
+            connector_id=1,
+            id_tag="TAG-1",
+            meter_start=1000,
+            timestamp=now - timedelta(minutes=30),
+        )
+        meter_values_record(
+            charge_point_id=one.pk,
+            connector_id=1,
+            transaction=tx,
+            meter_values=[
+                {
+                    "timestamp": now - timedelta(minutes=30 - i * 10),
+                    "sampled_value": [
+                        {"value": str(1000 + i * 3000), "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+                        {"value": str(11000 + i * 100), "measurand": "Power.Active.Import", "unit": "W"},
+                    ],
+                }
+                for i in range(3)
+            ],
+        )
+        MessageLog.objects.create(
+            charge_point_id=one.pk,
+            identity="CP-ONE",
+            direction="in",
+            message_type=2,
+            action="Heartbeat",
+            unique_id="hb-42",
+            payload={},
+        )
+        MessageLog.objects.create(
+            charge_point_id=one.pk,
+            identity="CP-ONE",
+            direction="in",
+            message_type=0,
+            raw="{not json",
+            error_code="FormationViolation",
+        )
     return {"one": one, "two": two, "tx": tx}
 
 
@@ -74,8 +109,7 @@ def test_charger_detail_shows_state_history_and_messages(tenant_a, make_user, lo
 def test_command_to_offline_charger_is_recorded_and_reported(tenant_a, make_user, login, network):
     user = make_user(tenant_a, role=Role.OPERATOR_STAFF)
     client = login(tenant_a, user)
-    response = client.post("/chargers/CP-TWO/command/", {"action": "Reset", "payload": '{"type": "Soft"}'},
-                           follow=True)
+    response = client.post("/chargers/CP-TWO/command/", {"action": "Reset", "payload": '{"type": "Soft"}'}, follow=True)
     body = response.content.decode()
     assert "charger offline" in body
     with schema_context(tenant_a.schema_name):
@@ -88,8 +122,9 @@ def test_invalid_command_payload_is_refused_with_a_message(tenant_a, make_user, 
     client = login(tenant_a, make_user(tenant_a, role=Role.OPERATOR_ADMIN))
     bad_json = client.post("/chargers/CP-ONE/command/", {"action": "Reset", "payload": "{oops"}, follow=True)
     assert "not valid JSON" in bad_json.content.decode()
-    bad_schema = client.post("/chargers/CP-ONE/command/", {"action": "Reset", "payload": '{"type": "Gentle"}'},
-                             follow=True)
+    bad_schema = client.post(
+        "/chargers/CP-ONE/command/", {"action": "Reset", "payload": '{"type": "Gentle"}'}, follow=True
+    )
     assert "Reset:" in bad_schema.content.decode()
     with schema_context(tenant_a.schema_name):
         assert not Command.objects.exists()
@@ -116,8 +151,13 @@ def test_session_pages_show_energy_and_chart(tenant_a, make_user, login, network
     client = login(tenant_a, make_user(tenant_a, role=Role.OPERATOR_STAFF))
     tx = network["tx"]
     with schema_context(tenant_a.schema_name):
-        transaction_stop(charge_point_id=network["one"].pk, transaction_id=tx.transaction_id, meter_stop=8500,
-                         timestamp=timezone.now(), reason="EVDisconnected")
+        transaction_stop(
+            charge_point_id=network["one"].pk,
+            transaction_id=tx.transaction_id,
+            meter_stop=8500,
+            timestamp=timezone.now(),
+            reason="EVDisconnected",
+        )
     listing = client.get("/sessions/?q=TAG-1").content.decode()
     assert "7.50 kWh" in listing and "EVDisconnected" in listing
     detail = client.get(f"/sessions/{tx.pk}/").content.decode()
@@ -132,8 +172,13 @@ def test_session_csv_export_follows_the_filters(tenant_a, make_user, login, netw
 
     client = login(tenant_a, make_user(tenant_a, role=Role.FINANCE))
     with schema_context(tenant_a.schema_name):
-        transaction_stop(charge_point_id=network["one"].pk, transaction_id=network["tx"].transaction_id,
-                         meter_stop=4000, timestamp=timezone.now(), reason="Local")
+        transaction_stop(
+            charge_point_id=network["one"].pk,
+            transaction_id=network["tx"].transaction_id,
+            meter_stop=4000,
+            timestamp=timezone.now(),
+            reason="Local",
+        )
     response = client.get("/sessions/export.csv?q=TAG-1")
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))

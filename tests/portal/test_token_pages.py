@@ -12,8 +12,10 @@ from apps.charging.services import id_token_create, transaction_start
 def test_operator_issues_edits_blocks_and_unblocks_a_card(tenant_a, make_user, login):
     driver = make_user(tenant_a, role=Role.DRIVER, email="dana@alpha.example")
     client = login(tenant_a, make_user(tenant_a, role=Role.OPERATOR_STAFF))
-    response = client.post("/cards/new/", {"id_token": "04A1B2C3", "type": "ISO14443", "label": "Dana's card",
-                                           "owner": driver.pk, "status": "Accepted"})
+    response = client.post(
+        "/cards/new/",
+        {"id_token": "04A1B2C3", "type": "ISO14443", "label": "Dana's card", "owner": driver.pk, "status": "Accepted"},
+    )
     assert response.status_code == 302
     with schema_context(tenant_a.schema_name):
         card = IdToken.objects.get(id_token="04A1B2C3")
@@ -49,10 +51,12 @@ def test_driver_sees_only_their_own_cards_and_sessions(tenant_a, make_user, logi
         cp = charge_point_create(identity="CP-DRV", password="x" * 20, name="Supermarket")
         id_token_create(id_token="DANA-1", owner=dana)
         id_token_create(id_token="OTHER-1", owner=other)
-        transaction_start(charge_point_id=cp.pk, connector_id=1, id_tag="DANA-1", meter_start=0,
-                          timestamp=timezone.now())
-        transaction_start(charge_point_id=cp.pk, connector_id=2, id_tag="OTHER-1", meter_start=0,
-                          timestamp=timezone.now())
+        transaction_start(
+            charge_point_id=cp.pk, connector_id=1, id_tag="DANA-1", meter_start=0, timestamp=timezone.now()
+        )
+        transaction_start(
+            charge_point_id=cp.pk, connector_id=2, id_tag="OTHER-1", meter_start=0, timestamp=timezone.now()
+        )
     client = login(tenant_a, dana)
     body = client.get("/my/charging/").content.decode()
     assert "DANA-1" in body and "OTHER-1" not in body

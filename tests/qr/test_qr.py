@@ -22,8 +22,14 @@ def charger(tenant_a):
     with schema_context(tenant_a.schema_name):
         cp = charge_point_create(identity="QR-CP", password="q" * 20, name="Town hall")
         for n, status in ((1, "Available"), (2, "Faulted")):
-            connector_status_record(charge_point_id=cp.pk, evse_id=n, connector_id=n, status=status,
-                                    timestamp=timezone.now(), error_code="NoError")
+            connector_status_record(
+                charge_point_id=cp.pk,
+                evse_id=n,
+                connector_id=n,
+                status=status,
+                timestamp=timezone.now(),
+                error_code="NoError",
+            )
         codes = connector_codes_ensure(charge_point=cp)
     return cp, codes
 
@@ -123,21 +129,38 @@ def test_driver_signup_from_the_qr_page(tenant_a, charger):
     cp, codes = charger
     client = Client(HTTP_HOST=host_of(tenant_a))
     next_url = f"/c/{codes[0].code}/"
-    response = client.post("/accounts/signup/", {"email": "New.Driver@example.com", "full_name": "New Driver",
-                                                 "password1": "plug-and-charge-7", "password2": "plug-and-charge-7",
-                                                 "next": next_url})
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "email": "New.Driver@example.com",
+            "full_name": "New Driver",
+            "password1": "plug-and-charge-7",
+            "password2": "plug-and-charge-7",
+            "next": next_url,
+        },
+    )
     assert response.status_code == 302 and response.url == next_url
-    assert "Start charging" in client.get(next_url).content.decode() or "offline" in client.get(next_url).content.decode()
+    assert (
+        "Start charging" in client.get(next_url).content.decode() or "offline" in client.get(next_url).content.decode()
+    )
     with schema_context(tenant_a.schema_name):
         assert User.objects.get(email="new.driver@example.com").role == Role.DRIVER
     # An open redirect is not followed.
-    other = Client(HTTP_HOST=host_of(tenant_a)).post("/accounts/signup/", {
-        "email": "x@example.com", "full_name": "X", "password1": "plug-and-charge-7",
-        "password2": "plug-and-charge-7", "next": "https://evil.example/"})
+    other = Client(HTTP_HOST=host_of(tenant_a)).post(
+        "/accounts/signup/",
+        {
+            "email": "x@example.com",
+            "full_name": "X",
+            "password1": "plug-and-charge-7",
+            "password2": "plug-and-charge-7",
+            "next": "https://evil.example/",
+        },
+    )
     assert other.url == "/"
     # Weak passwords are refused with a reason.
-    weak = Client(HTTP_HOST=host_of(tenant_a)).post("/accounts/signup/", {
-        "email": "y@example.com", "full_name": "Y", "password1": "12345", "password2": "12345"})
+    weak = Client(HTTP_HOST=host_of(tenant_a)).post(
+        "/accounts/signup/", {"email": "y@example.com", "full_name": "Y", "password1": "12345", "password2": "12345"}
+    )
     assert weak.status_code == 200 and "too short" in weak.content.decode()
 
 
@@ -164,6 +187,7 @@ def test_code_allocation_is_race_safe(db):
     """Several requests opening a new charger's page at once get one code per connector."""
     cp = _in_thread(lambda: charge_point_create(identity="RACE-CP", password="r" * 20))
     try:
+
         def ensure(_):
             try:
                 with schema_context("org_alpha"):

@@ -34,7 +34,7 @@ def bar_height(value, top, scale):
 
 @register.filter
 def split_pairs(value):
-    """"a:A,b:B" → [("a", "A"), ("b", "B")] for small inline choice lists."""
+    """ "a:A,b:B" → [("a", "A"), ("b", "B")] for small inline choice lists."""
     return [tuple(item.split(":", 1)) for item in value.split(",")]
 
 
@@ -59,7 +59,7 @@ def status_colour(status):
 
 @register.filter
 def split_commands(value):
-    """"Action|payload|label;…" → [(action, payload, label), …] for the one-click command buttons."""
+    """ "Action|payload|label;…" → [(action, payload, label), …] for the one-click command buttons."""
     return [tuple(item.split("|", 2)) for item in value.split(";")]
 
 
