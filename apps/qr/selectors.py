@@ -84,3 +84,59 @@ def qr_analytics() -> dict:
         "starts": total_starts,
         "conversion": round(100 * total_starts / total_scans) if total_scans else None,
     }
+
+
+def connector_price(*, code: ConnectorCode, user=None) -> dict | None:
+    """The tariff a driver would pay here now, as lines a person reads, plus a worked example."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from apps.tariffs import engine
+    from apps.tariffs.selectors import tariff_effective, tariff_estimate
+
+    cp = code.charge_point
+    # Customer-group prices (member, fleet) need group membership, which arrives with
+    # wallets and fleets; until then a scanning driver sees the public price.
+    groups: list[int] = []
+    tariff = tariff_effective(
+        at=timezone.now(),
+        location_ref=str(cp.location_id or ""),
+        evse_ref=f"{cp.identity}/{code.evse_id}",
+        customer_group_ids=groups,
+    )
+    if tariff is None:
+        return None
+    labels = {
+        "ENERGY": "per kWh",
+        "TIME": "per hour charging",
+        "PARKING_TIME": "per hour parked",
+        "FLAT": "per session",
+    }
+    lines = []
+    for element in tariff.elements.all():
+        restricted = hasattr(element, "restrictions")  # OneToOne: absent when the element always applies
+        for pc in element.price_components.all():
+            vat = (pc.vat or Decimal(0)) / 100
+            lines.append(
+                {
+                    "amount": (pc.price * (1 + vat)).quantize(Decimal("0.01")),
+                    "unit": labels.get(pc.type, pc.type),
+                    "restricted": restricted,
+                }
+            )
+    time_zone = cp.location.time_zone if cp.location else "UTC"
+    start = timezone.now()
+    try:
+        example = tariff_estimate(
+            tariff=tariff,
+            start=start,
+            end=start + dt.timedelta(hours=1),
+            energy_kwh=Decimal(20),
+            time_zone=time_zone,
+            max_power_kw=Decimal(22),
+        )
+    except engine.PricingError:
+        example = None
+    return {"tariff": tariff, "currency": tariff.currency, "lines": lines, "example": example}

@@ -30,6 +30,8 @@ def connector_page(request, code):
     if not request.GET.get("partial"):
         services.qr_scan_record(code=obj, user=request.user)
     context = {"code": obj, **selectors.connector_state(code=obj, user=request.user)}
+    if not request.GET.get("partial"):
+        context["price"] = selectors.connector_price(code=obj, user=request.user)
     template = "qr/_state.html" if request.GET.get("partial") else "qr/connector.html"
     return render(request, template, context)
 

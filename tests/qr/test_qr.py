@@ -201,3 +201,40 @@ def test_code_allocation_is_race_safe(db):
         assert _in_thread(lambda: ConnectorCode.objects.filter(charge_point=cp).count()) == 1
     finally:
         _in_thread(lambda: ChargePoint.objects.filter(pk=cp.pk).delete())
+
+
+@pytest.mark.django_db
+def test_qr_page_shows_the_effective_price_before_start(tenant_a, charger):
+    from apps.tariffs.models import TariffAssignment
+    from apps.tariffs.services import tariff_assign, tariff_import_ocpi
+
+    cp, codes = charger
+    client = Client(HTTP_HOST=host_of(tenant_a))
+    assert "No price is published" in client.get(f"/c/{codes[0].code}/").content.decode()
+    ocpi = {
+        "country_code": "DE",
+        "party_id": "EVZ",
+        "id": "T1",
+        "currency": "EUR",
+        "last_updated": "2026-01-01T00:00:00Z",
+        "elements": [{"price_components": [{"type": "ENERGY", "price": "0.3277", "vat": 19.0, "step_size": 1}]}],
+    }
+    cheaper = dict(
+        ocpi,
+        id="T2",
+        elements=[{"price_components": [{"type": "ENERGY", "price": "0.2000", "vat": 19.0, "step_size": 1}]}],
+    )
+    with schema_context(tenant_a.schema_name):
+        everywhere = tariff_import_ocpi(data=ocpi)
+        tariff_assign(tariff=everywhere, scope=TariffAssignment.Scope.ORGANIZATION)
+        # A more specific assignment on the other connector's EVSE wins there.
+        tariff_assign(
+            tariff=tariff_import_ocpi(data=cheaper),
+            scope=TariffAssignment.Scope.EVSE,
+            scope_ref=f"{cp.identity}/{codes[1].evse_id}",
+        )
+    page = client.get(f"/c/{codes[0].code}/").content.decode()
+    assert "0.39 EUR</strong> per kWh" in page
+    assert "costs <strong>7.80 EUR</strong>" in page  # 20 kWh × 0.3277 × 1.19
+    other = client.get(f"/c/{codes[1].code}/").content.decode()
+    assert "0.24 EUR</strong> per kWh" in other
