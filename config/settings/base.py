@@ -142,7 +142,13 @@ CACHES = {
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [{"address": REDIS_URL}], "prefix": "evzone"},
+        "CONFIG": {
+            # redis-py 8 defaults socket_timeout to 5 s, exactly channels-redis's 5 s BZPOPMIN
+            # wait: an idle consumer's receive then times out and the websocket dies. Give
+            # reads room above the server-side wait.
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 5}],
+            "prefix": "evzone",
+        },
     }
 }
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=_celery_redis_url(REDIS_URL))
