@@ -37,13 +37,22 @@ def browser():
         pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API keeps an event loop on this thread; our ORM calls go through
-    # threads of their own (server.run), so Django's async guard need not fire.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield instance
-        instance.close()
+    # Playwright's sync API keeps an event loop on this thread, so Django's async guard would
+    # refuse the test database's own setup and teardown here; the tests' ORM work runs in
+    # threads of their own (server.run). Lifted only while this module's browser is open:
+    # a leftover variable would fail `check --deploy` in later tests.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as p:
+            instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            yield instance
+            instance.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
