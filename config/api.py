@@ -42,3 +42,12 @@ tariffs_router.register(
     "tariff-assignments", tariff_assignments_api.TariffAssignmentViewSet, basename="tariff-assignment"
 )
 urlpatterns += tariffs_router.urls
+
+# Billing (apps.billing): charge detail records and invoices, read-only.
+from apps.billing import api as billing_api  # noqa: E402
+
+billing_router = DefaultRouter(trailing_slash=True)
+billing_router.include_root_view = False
+billing_router.register("cdrs", billing_api.CdrViewSet, basename="cdr")
+billing_router.register("invoices", billing_api.InvoiceViewSet, basename="invoice")
+urlpatterns += billing_router.urls

@@ -24,3 +24,13 @@ app.conf.beat_schedule = {
     "csms-mark-stale-offline": {"task": "csms.mark_stale_offline", "schedule": 60.0, "options": {"expires": 60}},
     "csms-purge-message-log": {"task": "csms.purge_message_log", "schedule": 3600.0, "options": {"expires": 3600}},
 }
+
+# ECB reference rates (apps.fx): published around 16:00 CET on TARGET working days. Beat runs in
+# UTC; 15:30 UTC is 16:30 CET in winter and 17:30 CEST in summer, after publication either way.
+from celery.schedules import crontab  # noqa: E402
+
+app.conf.beat_schedule["billing-fetch-ecb-rates"] = {
+    "task": "billing.fetch_ecb_rates",
+    "schedule": crontab(hour=15, minute=30, day_of_week="mon-fri"),
+    "options": {"expires": 6 * 3600},
+}

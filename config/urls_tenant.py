@@ -10,6 +10,7 @@ from apps.core.admin_sites import operator_admin_site
 urlpatterns = [
     path("", include("apps.portal.urls")),
     path("", include("apps.qr.urls")),
+    path("billing/", include("apps.billing.urls")),
     path("accounts/", include("apps.accounts.urls")),
     path("admin/", operator_admin_site.urls),
     path("api/v1/", include(("config.api", "api"), namespace="api")),

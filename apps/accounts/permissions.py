@@ -15,6 +15,8 @@ CAN_MANAGE_ORGANIZATION = ADMIN_ROLES
 CAN_VIEW_MONEY = ADMIN_ROLES | {Role.FINANCE}
 CAN_OPERATE_CHARGERS = ADMIN_ROLES | {Role.OPERATOR_STAFF, Role.TECHNICIAN}
 CAN_MANAGE_TARIFFS = ADMIN_ROLES
+# Refunds change what a driver owes; finance reads money but does not move it.
+CAN_ISSUE_CREDIT_NOTES = ADMIN_ROLES
 
 
 def user_has_role(user, roles) -> bool:

@@ -48,6 +48,8 @@ SHARED_APPS = [
     "channels",
     "import_export",
     "apps.simulator",
+    # ECB exchange rates: public data, the same for every organisation (apps.fx docstring).
+    "apps.fx",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -63,6 +65,7 @@ TENANT_APPS = [
     "apps.csms",
     "apps.tariffs",
     "apps.qr",
+    "apps.billing",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
