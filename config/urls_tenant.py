@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("apps.portal.urls")),
     path("", include("apps.qr.urls")),
     path("billing/", include("apps.billing.urls")),
+    path("tariffs/", include("apps.tariffs.urls")),
     path("accounts/", include("apps.accounts.urls")),
     path("admin/", operator_admin_site.urls),
     path("api/v1/", include(("config.api", "api"), namespace="api")),
