@@ -17,3 +17,25 @@ class OrganizationMiddleware(TenantMainMiddleware):
         if tenant.is_suspended:
             return render(request, "tenants/suspended.html", {"organization": tenant}, status=403)
         return None
+
+
+class OrganizationTimezoneMiddleware:
+    """Show times in the organisation's own time zone (stored times stay UTC)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.utils import timezone
+
+        tenant = getattr(request, "tenant", None)
+        name = getattr(tenant, "timezone", None)
+        if name:
+            try:
+                timezone.activate(name)
+            except Exception:  # a bad stored zone must never take the site down
+                timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

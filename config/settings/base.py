@@ -83,6 +83,7 @@ AUTH_USER_MODEL = "accounts.User"
 MIDDLEWARE = [
     "apps.core.middleware.HealthCheckMiddleware",
     "apps.tenants.middleware.OrganizationMiddleware",
+    "apps.tenants.middleware.OrganizationTimezoneMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

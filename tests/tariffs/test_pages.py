@@ -75,3 +75,14 @@ def test_staff_read_but_only_admins_manage(tenant_a, tenant_b, make_user, login)
         tariff = tariff_import_ocpi(data=TWO_PRICES)
     other = login(tenant_b, make_user(tenant_b, role=Role.OPERATOR_ADMIN))
     assert other.get(f"/tariffs/{tariff.pk}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_preview_periods_are_shown_in_the_organisations_time(tenant_a, admin_client):
+    admin_client.post("/tariffs/import/", {"name": "Day/night", "ocpi": json.dumps(TWO_PRICES)})
+    with schema_context(tenant_a.schema_name):
+        tariff = Tariff.objects.get(ocpi_id="DAYNIGHT")
+    page = admin_client.get(f"/tariffs/{tariff.pk}/", {"start": "2026-03-02T17:30", "minutes": 60,
+                                                      "energy_kwh": "10", "parking_minutes": 0}).content.decode()
+    # Europe/Berlin (UTC+1 in March): the periods start at 17:30 and 18:00 local, not 16:30 UTC.
+    assert "Mon 17:30" in page and "Mon 18:00" in page and "16:30" not in page
