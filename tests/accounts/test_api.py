@@ -164,3 +164,10 @@ def test_api_token_count_is_isolated(tenant_a, tenant_b, make_user):
     _token(tenant_a, user)
     with schema_context(tenant_b.schema_name):
         assert ApiToken.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_api_times_stay_utc_while_pages_use_local_time(tenant_a, make_user, login):
+    user = make_user(tenant_a, role=Role.OPERATOR_ADMIN)
+    body = login(tenant_a, user).get("/api/v1/me/").json()
+    assert body["date_joined"].endswith("Z")
