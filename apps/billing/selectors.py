@@ -124,3 +124,44 @@ def invoice_credited_amount(*, invoice: Invoice) -> Decimal:
 
 def invoice_for_driver(*, user) -> QuerySet[Invoice]:
     return Invoice.objects.filter(customer=user).select_related("cdr").order_by("-issued_at", "-id")
+
+
+def running_cost(*, transaction) -> dict | None:
+    """What a session in progress has cost so far, priced exactly as its CDR will be
+    (same effective tariff, same engine), from the meter values received until now."""
+    import copy
+
+    from django.utils import timezone
+
+    from apps.billing.pricing import ENERGY, _readings, session_for_transaction
+    from apps.tariffs.engine import PricingError, price_session
+    from apps.tariffs.ocpi import tariff_to_domain
+    from apps.tariffs.selectors import tariff_effective
+
+    cp = transaction.charge_point
+    tariff = tariff_effective(
+        at=transaction.started_at,
+        location_ref=str(cp.location_id or ""),
+        evse_ref=f"{cp.identity}/{transaction.evse_id}",
+        customer_group_ids=(),
+    )
+    if tariff is None:
+        return None
+    readings = _readings(transaction, ENERGY)
+    snapshot = copy.copy(transaction)  # never saved: a priced "as if it stopped now" view
+    if snapshot.stopped_at is None:
+        snapshot.stopped_at = timezone.now()
+        latest = max(readings.items())[1] if readings else Decimal(transaction.meter_start)
+        snapshot.meter_stop = int(max(latest, Decimal(transaction.meter_start)))
+    time_zone = cp.location.time_zone if cp.location else current_organization().timezone
+    session, _ = session_for_transaction(snapshot, time_zone=time_zone)
+    try:
+        result = price_session(tariff_to_domain(tariff), session)
+    except PricingError:
+        return None
+    return {
+        "currency": result.currency,
+        "total_excl_vat": result.total_excl_vat,
+        "total_incl_vat": result.total_incl_vat,
+        "tariff": tariff,
+    }

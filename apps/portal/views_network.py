@@ -116,7 +116,11 @@ def session_list(request):
 def session_detail(request, pk):
     tx = get_object_or_404(Transaction.objects.select_related("charge_point", "id_token"), pk=pk)
     series = selectors.session_energy_series(transaction=tx)
-    return render(request, "portal/sessions/detail.html", {"tx": tx, "series": series})
+    from apps.billing.selectors import cdr_original, running_cost
+
+    cdr = cdr_original(transaction_id=tx.pk)
+    cost = None if cdr is not None else running_cost(transaction=tx)
+    return render(request, "portal/sessions/detail.html", {"tx": tx, "series": series, "cdr": cdr, "cost": cost})
 
 
 @role_required(CAN_VIEW_PORTAL)

@@ -44,6 +44,9 @@ def connector_state(*, code: ConnectorCode, user=None) -> dict:
             live["energy_kwh"] = (float(energy.value) * scale(energy) - tx.meter_start) / 1000
         if power is not None and power.value is not None:
             live["power_kw"] = float(power.value) * scale(power) / 1000
+        from apps.billing.selectors import running_cost
+
+        live["cost"] = running_cost(transaction=tx)
     return {
         "charge_point": cp,
         "online": cp.online,

@@ -187,3 +187,28 @@ def test_session_csv_export_follows_the_filters(tenant_a, make_user, login, netw
     assert int(rows[0]["duration_s"]) >= 1800
     empty = client.get("/sessions/export.csv?q=nothing-matches")
     assert len(b"".join(empty.streaming_content).decode().splitlines()) == 1  # header only
+
+
+@pytest.mark.django_db
+def test_session_shows_running_cost_priced_like_its_cdr(tenant_a, make_user, login, network):
+    from apps.tariffs.models import TariffAssignment
+    from apps.tariffs.services import tariff_assign, tariff_import_ocpi
+
+    with schema_context(tenant_a.schema_name):
+        tariff = tariff_import_ocpi(
+            data={
+                "country_code": "DE",
+                "party_id": "EVZ",
+                "id": "RUN",
+                "currency": "EUR",
+                "last_updated": "2026-01-01T00:00:00Z",
+                "elements": [
+                    {"price_components": [{"type": "ENERGY", "price": "0.3277", "vat": 19.0, "step_size": 1}]}
+                ],
+            }
+        )
+        tariff_assign(tariff=tariff, scope=TariffAssignment.Scope.ORGANIZATION)
+    client = login(tenant_a, make_user(tenant_a, role=Role.OPERATOR_STAFF))
+    body = client.get(f"/sessions/{network['tx'].pk}/").content.decode()
+    # Meter values so far: 1000 → 7000 Wh, i.e. 6 kWh × 0.3277 × 1.19 = 2.339778.
+    assert 'data-figure="cost">2.34<' in body and "so far" in body
