@@ -23,10 +23,12 @@ ocpp_router = DefaultRouter(trailing_slash=True)
 ocpp_router.include_root_view = False
 ocpp_router.register("charge-points", chargers_api.ChargePointViewSet, basename="charge-point")
 ocpp_router.register("id-tokens", charging_api.IdTokenViewSet, basename="id-token")
+ocpp_router.register("locations", chargers_api.LocationViewSet, basename="location")
 urlpatterns += [
     path("charge-points/<str:identity>/ocpp/<str:action>", csms_api.OcppCommandView.as_view(), name="ocpp-command"),
     path("charge-points/<str:identity>/messages/", csms_api.MessageLogList.as_view(), name="charge-point-messages"),
     path("charge-points/<str:identity>/commands/", csms_api.CommandList.as_view(), name="charge-point-commands"),
+    path("ocpp-settings/", csms_api.CsmsSettingsView.as_view(), name="ocpp-settings"),
     *ocpp_router.urls,
 ]
 

@@ -1,3 +1,5 @@
+from collections import Counter
+
 from django import forms
 from django.contrib import admin, messages
 
@@ -8,9 +10,13 @@ from apps.core.admin_sites import operator_admin_site
 
 
 class ChargePointForm(forms.ModelForm):
-    password = forms.CharField(required=False, min_length=MIN_LENGTH, max_length=MAX_LENGTH,
-                               widget=forms.PasswordInput(render_value=False),
-                               help_text="Basic auth password. Leave empty to keep the current one.")
+    password = forms.CharField(
+        required=False,
+        min_length=MIN_LENGTH,
+        max_length=MAX_LENGTH,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Basic auth password. Leave empty to keep the current one.",
+    )
 
     class Meta:
         model = ChargePoint
@@ -28,19 +34,50 @@ class ConnectorInline(admin.TabularInline):
 @admin.register(ChargePoint, site=operator_admin_site)
 class ChargePointAdmin(admin.ModelAdmin):
     form = ChargePointForm
-    list_display = ("identity", "name", "registration_status", "online", "last_seen", "vendor", "model",
-                    "firmware_version", "protocol_version")
+    list_display = (
+        "identity",
+        "name",
+        "registration_status",
+        "online",
+        "last_seen",
+        "vendor",
+        "model",
+        "firmware_version",
+        "protocol_version",
+    )
     list_filter = ("online", "registration_status", "protocol_version", "security_profile")
     search_fields = ("identity", "name", "serial_number")
-    readonly_fields = ("protocol_version", "vendor", "model", "serial_number", "firmware_version", "iccid", "imsi",
-                       "meter_type", "meter_serial_number", "online", "last_seen", "connected_at", "last_boot_at",
-                       "firmware_status", "diagnostics_status")
+    readonly_fields = (
+        "protocol_version",
+        "vendor",
+        "model",
+        "serial_number",
+        "firmware_version",
+        "iccid",
+        "imsi",
+        "meter_type",
+        "meter_serial_number",
+        "online",
+        "last_seen",
+        "connected_at",
+        "last_boot_at",
+        "firmware_status",
+        "diagnostics_status",
+    )
     inlines = [ConnectorInline]
-    actions = ["accept", "reject"]
+    actions = ["accept", "reject", "soft_reset", "read_configuration"]
+    # Commands from the admin wait for each charger in turn; keep the batch small.
+    COMMAND_BATCH = 20
+
+    def get_readonly_fields(self, request, obj=None):
+        # The identity is the charger's login: renaming it would lock the charger out.
+        return (("identity",) if obj else ()) + tuple(self.readonly_fields)
 
     def save_model(self, request, obj, form, change):
-        data = {k: form.cleaned_data.get(k) for k in ("name", "location", "security_profile", "registration_status",
-                                                       "heartbeat_interval")}
+        data = {
+            k: form.cleaned_data.get(k)
+            for k in ("name", "location", "security_profile", "registration_status", "heartbeat_interval")
+        }
         password = form.cleaned_data.get("password") or None
         if change:
             services.charge_point_update(charge_point=obj, password=password, **data)
@@ -57,6 +94,30 @@ class ChargePointAdmin(admin.ModelAdmin):
     def reject(self, request, queryset):
         count = queryset.update(registration_status="Rejected")
         self.message_user(request, f"{count} charger(s) rejected.", messages.WARNING)
+
+    def _command(self, request, queryset, action: str, payload: dict) -> None:
+        from apps.csms.commands import command_send
+
+        if queryset.count() > self.COMMAND_BATCH:
+            self.message_user(request, f"Select at most {self.COMMAND_BATCH} chargers.", messages.ERROR)
+            return
+        outcome = Counter()
+        for cp in queryset:
+            result = command_send(
+                charge_point=cp, action=action, payload=payload, user=request.user, timeout=10, source="admin"
+            )
+            answer = (result.response or {}).get("status") if result.status == "ok" else None
+            outcome[answer or result.status] += 1
+        summary = ", ".join(f"{count} {status}" for status, count in sorted(outcome.items()))
+        self.message_user(request, f"{action}: {summary}. Details in Commands.", messages.INFO)
+
+    @admin.action(description="Soft reset (Reset Soft)")
+    def soft_reset(self, request, queryset):
+        self._command(request, queryset, "Reset", {"type": "Soft"})
+
+    @admin.action(description="Read configuration (GetConfiguration)")
+    def read_configuration(self, request, queryset):
+        self._command(request, queryset, "GetConfiguration", {})
 
 
 @admin.register(Location, site=operator_admin_site)

@@ -10,30 +10,83 @@ from apps.chargers.passwords import MAX_LENGTH, MIN_LENGTH
 class ConnectorSerializer(serializers.ModelSerializer):
     class Meta:
         model = Connector
-        fields = ("evse_id", "connector_id", "status", "error_code", "vendor_error_code", "vendor_id", "info",
-                  "status_at")
+        fields = (
+            "evse_id",
+            "connector_id",
+            "status",
+            "error_code",
+            "vendor_error_code",
+            "vendor_id",
+            "info",
+            "status_at",
+        )
         read_only_fields = fields
 
 
 class ChargePointSerializer(serializers.ModelSerializer):
-    password = serializers.CharField(write_only=True, required=False, min_length=MIN_LENGTH, max_length=MAX_LENGTH,
-                                     style={"input_type": "password"},
-                                     help_text="Basic auth password (security profiles 1 and 2). Write-only.")
+    password = serializers.CharField(
+        write_only=True,
+        required=False,
+        min_length=MIN_LENGTH,
+        max_length=MAX_LENGTH,
+        style={"input_type": "password"},
+        help_text="Basic auth password (security profiles 1 and 2). Write-only.",
+    )
     has_password = serializers.BooleanField(read_only=True)
     location = serializers.PrimaryKeyRelatedField(queryset=Location.objects.all(), required=False, allow_null=True)
     connectors = ConnectorSerializer(many=True, read_only=True)
 
     class Meta:
         model = ChargePoint
-        fields = ("identity", "name", "protocol_version", "security_profile", "password", "has_password",
-                  "registration_status", "vendor", "model", "serial_number", "charge_box_serial_number",
-                  "firmware_version", "iccid", "imsi", "meter_type", "meter_serial_number", "heartbeat_interval",
-                  "location", "connectors", "online", "last_seen", "connected_at", "last_boot_at", "firmware_status",
-                  "diagnostics_status", "created_at")
-        read_only_fields = ("protocol_version", "vendor", "model", "serial_number", "charge_box_serial_number",
-                            "firmware_version", "iccid", "imsi", "meter_type", "meter_serial_number", "online",
-                            "last_seen", "connected_at", "last_boot_at", "firmware_status", "diagnostics_status",
-                            "created_at")
+        fields = (
+            "identity",
+            "name",
+            "protocol_version",
+            "security_profile",
+            "password",
+            "has_password",
+            "registration_status",
+            "vendor",
+            "model",
+            "serial_number",
+            "charge_box_serial_number",
+            "firmware_version",
+            "iccid",
+            "imsi",
+            "meter_type",
+            "meter_serial_number",
+            "heartbeat_interval",
+            "location",
+            "connectors",
+            "online",
+            "last_seen",
+            "connected_at",
+            "last_boot_at",
+            "firmware_status",
+            "diagnostics_status",
+            "local_list_version",
+            "created_at",
+        )
+        read_only_fields = (
+            "protocol_version",
+            "vendor",
+            "model",
+            "serial_number",
+            "charge_box_serial_number",
+            "firmware_version",
+            "iccid",
+            "imsi",
+            "meter_type",
+            "meter_serial_number",
+            "online",
+            "last_seen",
+            "connected_at",
+            "last_boot_at",
+            "firmware_status",
+            "diagnostics_status",
+            "local_list_version",
+            "created_at",
+        )
 
 
 class ChargePointUpdateSerializer(ChargePointSerializer):
@@ -44,8 +97,13 @@ class ChargePointUpdateSerializer(ChargePointSerializer):
 class ChargePointFilter(filters.FilterSet):
     class Meta:
         model = ChargePoint
-        fields = {"online": ["exact"], "registration_status": ["exact"], "location": ["exact"],
-                  "protocol_version": ["exact"], "last_seen": ["gte", "lte"]}
+        fields = {
+            "online": ["exact"],
+            "registration_status": ["exact"],
+            "location": ["exact"],
+            "protocol_version": ["exact"],
+            "last_seen": ["gte", "lte"],
+        }
 
 
 class ChargePointViewSet(viewsets.ModelViewSet):
@@ -69,8 +127,46 @@ class ChargePointViewSet(viewsets.ModelViewSet):
         serializer.instance = services.charge_point_create(**serializer.validated_data)
 
     def perform_update(self, serializer):
-        serializer.instance = services.charge_point_update(charge_point=serializer.instance,
-                                                           **serializer.validated_data)
+        serializer.instance = services.charge_point_update(
+            charge_point=serializer.instance, **serializer.validated_data
+        )
 
     def perform_destroy(self, instance):
         services.charge_point_delete(charge_point=instance)
+
+
+class LocationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Location
+        fields = (
+            "id",
+            "name",
+            "address",
+            "postal_code",
+            "city",
+            "country",
+            "latitude",
+            "longitude",
+            "time_zone",
+            "created_at",
+        )
+        read_only_fields = ("id", "created_at")
+
+
+class LocationViewSet(viewsets.ModelViewSet):
+    """Sites chargers belong to (minimal for now: address, coordinates, time zone)."""
+
+    queryset = Location.objects.order_by("name")
+    serializer_class = LocationSerializer
+    search_fields = ("name", "address", "city")
+    filterset_fields = ("country", "city")
+
+    def get_permissions(self):
+        roles = CAN_VIEW_PORTAL if self.request.method in ("GET", "HEAD", "OPTIONS") else CAN_OPERATE_CHARGERS
+        return [HasRole.of(roles)()]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.location_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.location_update(location=serializer.instance, **serializer.validated_data)

@@ -23,10 +23,20 @@ class Location(models.Model):
     postal_code = models.CharField(max_length=20, blank=True)
     city = models.CharField(max_length=100, blank=True)
     country = models.CharField(max_length=2, default="DE")
-    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True,
-                                   validators=[MinValueValidator(-90), MaxValueValidator(90)])
-    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True,
-                                    validators=[MinValueValidator(-180), MaxValueValidator(180)])
+    latitude = models.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
     time_zone = models.CharField(max_length=64, default="Europe/Berlin", validators=[validate_timezone])
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -60,16 +70,20 @@ class ChargePoint(models.Model):
     # the identity and 2.x allows 48; keep room for both.
     identity = models.CharField(max_length=48, unique=True)
     name = models.CharField(max_length=120, blank=True)
-    location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="charge_points")
-    protocol_version = models.CharField(max_length=16, choices=ProtocolVersion.choices,
-                                        default=ProtocolVersion.OCPP16,
-                                        help_text="Negotiated at the last connection.")
-    security_profile = models.PositiveSmallIntegerField(choices=SecurityProfile.choices,
-                                                        default=SecurityProfile.BASIC)
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.SET_NULL, related_name="charge_points"
+    )
+    protocol_version = models.CharField(
+        max_length=16,
+        choices=ProtocolVersion.choices,
+        default=ProtocolVersion.OCPP16,
+        help_text="Negotiated at the last connection.",
+    )
+    security_profile = models.PositiveSmallIntegerField(choices=SecurityProfile.choices, default=SecurityProfile.BASIC)
     password_hash = models.CharField(max_length=200, blank=True)
-    registration_status = models.CharField(max_length=16, choices=RegistrationStatus.choices,
-                                           default=RegistrationStatus.ACCEPTED)
+    registration_status = models.CharField(
+        max_length=16, choices=RegistrationStatus.choices, default=RegistrationStatus.ACCEPTED
+    )
 
     vendor = models.CharField(max_length=50, blank=True)
     model = models.CharField(max_length=50, blank=True)
@@ -81,8 +95,7 @@ class ChargePoint(models.Model):
     meter_type = models.CharField(max_length=25, blank=True)
     meter_serial_number = models.CharField(max_length=25, blank=True)
     # Null: use the organisation's default (csms.CsmsSettings).
-    heartbeat_interval = models.PositiveIntegerField(null=True, blank=True,
-                                                     validators=[MinValueValidator(10)])
+    heartbeat_interval = models.PositiveIntegerField(null=True, blank=True, validators=[MinValueValidator(10)])
 
     online = models.BooleanField(default=False)
     last_seen = models.DateTimeField(null=True, blank=True)
@@ -90,6 +103,9 @@ class ChargePoint(models.Model):
     last_boot_at = models.DateTimeField(null=True, blank=True)
     # Which websocket holds the charger now: a replaced connection must not mark it offline.
     connection_id = models.CharField(max_length=40, blank=True)
+    local_list_version = models.IntegerField(
+        null=True, blank=True, help_text="Local authorisation list version the charger last reported."
+    )
     firmware_status = models.CharField(max_length=40, blank=True)
     diagnostics_status = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -121,8 +137,9 @@ class Connector(models.Model):
 
     class Meta:
         ordering = ["charge_point", "evse_id", "connector_id"]
-        constraints = [models.UniqueConstraint(fields=["charge_point", "evse_id", "connector_id"],
-                                               name="connector_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["charge_point", "evse_id", "connector_id"], name="connector_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.charge_point_id}/{self.evse_id}/{self.connector_id}"

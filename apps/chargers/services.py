@@ -28,15 +28,28 @@ _EDITABLE = ("name", "location", "security_profile", "registration_status", "hea
 
 
 @transaction.atomic
-def charge_point_create(*, identity: str, password: str | None = None, security_profile: int = 1,
-                        registration_status: str = RegistrationStatus.ACCEPTED, name: str = "",
-                        location: Location | None = None, heartbeat_interval: int | None = None,
-                        protocol_version: str | None = None) -> ChargePoint:
+def charge_point_create(
+    *,
+    identity: str,
+    password: str | None = None,
+    security_profile: int = 1,
+    registration_status: str = RegistrationStatus.ACCEPTED,
+    name: str = "",
+    location: Location | None = None,
+    heartbeat_interval: int | None = None,
+    protocol_version: str | None = None,
+) -> ChargePoint:
     identity = identity.strip()
     if ChargePoint.objects.filter(identity=identity).exists():
         raise ValidationError({"identity": "A charger with this identity already exists."})
-    cp = ChargePoint(identity=identity, security_profile=security_profile, registration_status=registration_status,
-                     name=name, location=location, heartbeat_interval=heartbeat_interval)
+    cp = ChargePoint(
+        identity=identity,
+        security_profile=security_profile,
+        registration_status=registration_status,
+        name=name,
+        location=location,
+        heartbeat_interval=heartbeat_interval,
+    )
     if protocol_version:
         cp.protocol_version = protocol_version
     if password:
@@ -90,24 +103,30 @@ def charge_point_register_unknown(*, identity: str, accept: bool) -> ChargePoint
     return cp
 
 
-def charge_point_connected(*, charge_point_id: int, connection_id: str, protocol_version: str,
-                           at: datetime | None = None) -> None:
+def charge_point_connected(
+    *, charge_point_id: int, connection_id: str, protocol_version: str, at: datetime | None = None
+) -> None:
     at = at or timezone.now()
     ChargePoint.objects.filter(pk=charge_point_id).update(
-        online=True, connected_at=at, last_seen=at, connection_id=connection_id, protocol_version=protocol_version)
+        online=True, connected_at=at, last_seen=at, connection_id=connection_id, protocol_version=protocol_version
+    )
 
 
 def charge_point_disconnected(*, charge_point_id: int, connection_id: str, at: datetime | None = None) -> bool:
     """Mark offline, unless a newer connection of the same charger took over meanwhile."""
     at = at or timezone.now()
-    return bool(ChargePoint.objects.filter(pk=charge_point_id, connection_id=connection_id).update(
-        online=False, last_seen=at, connection_id=""))
+    return bool(
+        ChargePoint.objects.filter(pk=charge_point_id, connection_id=connection_id).update(
+            online=False, last_seen=at, connection_id=""
+        )
+    )
 
 
 def charge_points_touch(*, charge_point_ids, at: datetime) -> None:
     # Batched by the message-log writer; never move last_seen backwards.
     ChargePoint.objects.filter(pk__in=list(charge_point_ids)).filter(
-        Q(last_seen__isnull=True) | Q(last_seen__lt=at)).update(last_seen=at)
+        Q(last_seen__isnull=True) | Q(last_seen__lt=at)
+    ).update(last_seen=at)
 
 
 def charge_points_mark_stale_offline(*, now: datetime | None = None, default_interval: int = 300) -> int:
@@ -118,15 +137,41 @@ def charge_points_mark_stale_offline(*, now: datetime | None = None, default_int
         Coalesce(F("heartbeat_interval"), Value(default_interval)) * Value(timedelta(seconds=OFFLINE_AFTER_INTERVALS)),
         output_field=DurationField(),
     )
-    stale = ChargePoint.objects.filter(online=True).annotate(silence=silence).filter(
-        Q(last_seen__isnull=True) | Q(last_seen__lt=Value(now - OFFLINE_GRACE) - F("silence")))
-    return ChargePoint.objects.filter(pk__in=stale.values("pk")).update(online=False, connection_id="")
+    stale = (
+        ChargePoint.objects.filter(online=True)
+        .annotate(silence=silence)
+        .filter(Q(last_seen__isnull=True) | Q(last_seen__lt=Value(now - OFFLINE_GRACE) - F("silence")))
+    )
+    # connection_id stays: if the charger was only quiet, its next frame revives it (charge_points_revive).
+    return ChargePoint.objects.filter(pk__in=stale.values("pk")).update(online=False)
+
+
+def charge_points_revive(*, connections: dict[int, str]) -> int:
+    """Chargers that sent frames on their current connection are online, even if the sweep
+    took them for dead (a charger heartbeating less often than we asked). A frame from a
+    connection that has since closed or been replaced revives nothing."""
+    revived = 0
+    offline = ChargePoint.objects.filter(pk__in=list(connections), online=False).exclude(connection_id="")
+    for pk, connection_id in offline.values_list("pk", "connection_id"):
+        if connections.get(pk) == connection_id:
+            revived += ChargePoint.objects.filter(pk=pk, connection_id=connection_id).update(online=True)
+    return revived
 
 
 @transaction.atomic
-def charge_point_boot(*, charge_point_id: int, vendor: str, model: str, serial_number: str = "",
-                      charge_box_serial_number: str = "", firmware_version: str = "", iccid: str = "",
-                      imsi: str = "", meter_type: str = "", meter_serial_number: str = "") -> ChargePoint:
+def charge_point_boot(
+    *,
+    charge_point_id: int,
+    vendor: str,
+    model: str,
+    serial_number: str = "",
+    charge_box_serial_number: str = "",
+    firmware_version: str = "",
+    iccid: str = "",
+    imsi: str = "",
+    meter_type: str = "",
+    meter_serial_number: str = "",
+) -> ChargePoint:
     cp = ChargePoint.objects.select_for_update().get(pk=charge_point_id)
     cp.vendor, cp.model = vendor, model
     cp.serial_number, cp.charge_box_serial_number = serial_number, charge_box_serial_number
@@ -138,21 +183,40 @@ def charge_point_boot(*, charge_point_id: int, vendor: str, model: str, serial_n
 
 
 @transaction.atomic
-def connector_status_record(*, charge_point_id: int, evse_id: int, connector_id: int, status: str,
-                            timestamp: datetime, error_code: str = "", info: str = "", vendor_id: str = "",
-                            vendor_error_code: str = "") -> Connector:
-    fields = {"status": status, "error_code": error_code, "info": info, "vendor_id": vendor_id,
-              "vendor_error_code": vendor_error_code}
-    ConnectorStatusHistory.objects.create(charge_point_id=charge_point_id, evse_id=evse_id,
-                                          connector_id=connector_id, timestamp=timestamp, **fields)
+def connector_status_record(
+    *,
+    charge_point_id: int,
+    evse_id: int,
+    connector_id: int,
+    status: str,
+    timestamp: datetime,
+    error_code: str = "",
+    info: str = "",
+    vendor_id: str = "",
+    vendor_error_code: str = "",
+) -> Connector:
+    fields = {
+        "status": status,
+        "error_code": error_code,
+        "info": info,
+        "vendor_id": vendor_id,
+        "vendor_error_code": vendor_error_code,
+    }
+    ConnectorStatusHistory.objects.create(
+        charge_point_id=charge_point_id, evse_id=evse_id, connector_id=connector_id, timestamp=timestamp, **fields
+    )
     connector, created = Connector.objects.get_or_create(
-        charge_point_id=charge_point_id, evse_id=evse_id, connector_id=connector_id,
-        defaults={**fields, "status_at": timestamp})
+        charge_point_id=charge_point_id,
+        evse_id=evse_id,
+        connector_id=connector_id,
+        defaults={**fields, "status_at": timestamp},
+    )
     if not created:
         # Notifications queued while offline arrive late: an older one must not
         # overwrite the state a newer one already set.
         Connector.objects.filter(pk=connector.pk).filter(
-            Q(status_at__isnull=True) | Q(status_at__lte=timestamp)).update(**fields, status_at=timestamp)
+            Q(status_at__isnull=True) | Q(status_at__lte=timestamp)
+        ).update(**fields, status_at=timestamp)
         connector.refresh_from_db()
     return connector
 
@@ -166,8 +230,10 @@ def configuration_store(*, charge_point_id: int, keys: list[dict], complete: boo
         key = item["key"]
         seen.append(key)
         ConfigurationKey.objects.update_or_create(
-            charge_point_id=charge_point_id, key=key,
-            defaults={"value": item.get("value") or "", "readonly": bool(item.get("readonly", False))})
+            charge_point_id=charge_point_id,
+            key=key,
+            defaults={"value": item.get("value") or "", "readonly": bool(item.get("readonly", False))},
+        )
     if complete:
         ConfigurationKey.objects.filter(charge_point_id=charge_point_id).exclude(key__in=seen).delete()
     return len(seen)
@@ -177,12 +243,27 @@ def configuration_key_set(*, charge_point_id: int, key: str, value: str) -> None
     ConfigurationKey.objects.update_or_create(charge_point_id=charge_point_id, key=key, defaults={"value": value})
 
 
-def charger_event_record(*, charge_point_id: int, kind: str, status: str = "", request_id: int | None = None,
-                         info: str = "", payload: dict | None = None, timestamp: datetime | None = None,
-                         firmware_status: str | None = None, diagnostics_status: str | None = None) -> ChargerEvent:
-    event = ChargerEvent.objects.create(charge_point_id=charge_point_id, kind=kind, status=status[:60],
-                                        request_id=request_id, info=info, payload=payload or {},
-                                        timestamp=timestamp or timezone.now())
+def charger_event_record(
+    *,
+    charge_point_id: int,
+    kind: str,
+    status: str = "",
+    request_id: int | None = None,
+    info: str = "",
+    payload: dict | None = None,
+    timestamp: datetime | None = None,
+    firmware_status: str | None = None,
+    diagnostics_status: str | None = None,
+) -> ChargerEvent:
+    event = ChargerEvent.objects.create(
+        charge_point_id=charge_point_id,
+        kind=kind,
+        status=status[:60],
+        request_id=request_id,
+        info=info,
+        payload=payload or {},
+        timestamp=timestamp or timezone.now(),
+    )
     changes = {}
     if firmware_status is not None:
         changes["firmware_status"] = firmware_status
@@ -199,3 +280,24 @@ def charge_point_delete(*, charge_point: ChargePoint) -> None:
     if charge_point.transactions.exists():
         raise ValidationError("This charger has transactions and cannot be deleted; reject it instead.")
     charge_point.delete()
+
+
+def charge_point_set_local_list_version(*, charge_point_id: int, version: int) -> None:
+    ChargePoint.objects.filter(pk=charge_point_id).update(local_list_version=version)
+
+
+@transaction.atomic
+def location_create(**fields) -> Location:
+    location = Location(**fields)
+    location.full_clean()
+    location.save()
+    return location
+
+
+@transaction.atomic
+def location_update(*, location: Location, **fields) -> Location:
+    for name, value in fields.items():
+        setattr(location, name, value)
+    location.full_clean()
+    location.save()
+    return location

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from apps.charging.models import IdToken, MeterValue, Transaction
+from apps.charging.models import IdToken, MeterValue, Reservation, Transaction
 from apps.core.admin_sites import operator_admin_site
 
 
@@ -22,13 +22,34 @@ class MeterValueInline(admin.TabularInline):
 
 @admin.register(Transaction, site=operator_admin_site)
 class TransactionAdmin(admin.ModelAdmin):
-    list_display = ("transaction_id", "charge_point", "connector_id", "id_tag", "status", "started_at",
-                    "stopped_at", "meter_start", "meter_stop", "stop_reason")
+    list_display = (
+        "transaction_id",
+        "charge_point",
+        "connector_id",
+        "id_tag",
+        "status",
+        "started_at",
+        "stopped_at",
+        "meter_start",
+        "meter_stop",
+        "stop_reason",
+    )
     list_filter = ("status", "stop_reason")
     search_fields = ("transaction_id", "id_tag", "charge_point__identity")
     date_hierarchy = "started_at"
     readonly_fields = [f.name for f in Transaction._meta.fields]
     inlines = [MeterValueInline]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Reservation, site=operator_admin_site)
+class ReservationAdmin(admin.ModelAdmin):
+    list_display = ("reservation_id", "charge_point", "connector_id", "id_tag", "status", "expires_at", "created_at")
+    list_filter = ("status",)
+    search_fields = ("id_tag", "charge_point__identity")
+    readonly_fields = [f.name for f in Reservation._meta.fields]
 
     def has_add_permission(self, request):
         return False

@@ -24,8 +24,13 @@ class IdTokenUpdateSerializer(IdTokenSerializer):
 class IdTokenFilter(filters.FilterSet):
     class Meta:
         model = IdToken
-        fields = {"status": ["exact"], "type": ["exact"], "group_id": ["exact"], "owner": ["exact"],
-                  "expires_at": ["gte", "lte", "isnull"]}
+        fields = {
+            "status": ["exact"],
+            "type": ["exact"],
+            "group_id": ["exact"],
+            "owner": ["exact"],
+            "expires_at": ["gte", "lte", "isnull"],
+        }
 
 
 class IdTokenViewSet(viewsets.ModelViewSet):

@@ -29,8 +29,9 @@ class IdToken(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACCEPTED)
     expires_at = models.DateTimeField(null=True, blank=True)
     group_id = models.CharField(max_length=255, blank=True, help_text="parentIdTag (1.6) / groupIdToken (2.x).")
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="id_tokens")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="id_tokens"
+    )
     label = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -57,8 +58,7 @@ class Transaction(models.Model):
     # 2.x: the charger's own string, unique per charger.
     transaction_id = models.CharField(max_length=64, null=True, blank=True)
     id_tag = models.CharField(max_length=255, blank=True)
-    id_token = models.ForeignKey(IdToken, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="transactions")
+    id_token = models.ForeignKey(IdToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="transactions")
     # Authorisation status we answered at start (Accepted, Invalid, ConcurrentTx, ...).
     auth_status = models.CharField(max_length=16, blank=True)
     reservation_id = models.IntegerField(null=True, blank=True)
@@ -94,8 +94,9 @@ class MeterValue(models.Model):
     """One sampled value. Narrow rows, indexed for a time series per transaction."""
 
     charge_point = models.ForeignKey("chargers.ChargePoint", on_delete=models.CASCADE, related_name="+")
-    transaction = models.ForeignKey(Transaction, null=True, blank=True, on_delete=models.CASCADE,
-                                    related_name="meter_values")
+    transaction = models.ForeignKey(
+        Transaction, null=True, blank=True, on_delete=models.CASCADE, related_name="meter_values"
+    )
     connector_id = models.PositiveIntegerField()
     timestamp = models.DateTimeField()
     measurand = models.CharField(max_length=40, default="Energy.Active.Import.Register")
@@ -113,11 +114,55 @@ class MeterValue(models.Model):
         constraints = [
             # A MeterValues.req retried after a lost response must not double the series.
             models.UniqueConstraint(
-                fields=["charge_point", "connector_id", "timestamp", "measurand", "phase", "location", "context",
-                        "format"],
-                name="mv_sample_unique"),
+                fields=[
+                    "charge_point",
+                    "connector_id",
+                    "timestamp",
+                    "measurand",
+                    "phase",
+                    "location",
+                    "context",
+                    "format",
+                ],
+                name="mv_sample_unique",
+            ),
         ]
         indexes = [
             models.Index(fields=["transaction", "timestamp"], name="mv_tx_ts"),
             models.Index(fields=["charge_point", "timestamp"], name="mv_cp_ts"),
         ]
+
+
+class Reservation(models.Model):
+    """A ReserveNow the charger answered, and what became of it."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "Active", "Active"
+        REFUSED = "Refused", "Refused by the charger"
+        USED = "Used", "Used by a transaction"
+        CANCELLED = "Cancelled", "Cancelled"
+
+    charge_point = models.ForeignKey("chargers.ChargePoint", on_delete=models.CASCADE, related_name="reservations")
+    reservation_id = models.IntegerField()
+    connector_id = models.PositiveIntegerField()
+    id_tag = models.CharField(max_length=255)
+    parent_id_tag = models.CharField(max_length=255, blank=True)
+    expires_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    charger_status = models.CharField(max_length=16, blank=True, help_text="The charger's answer to ReserveNow.")
+    transaction = models.ForeignKey(Transaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["charge_point", "reservation_id"], name="reservation_id_per_charger")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.charge_point_id}#{self.reservation_id} ({self.status})"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.status == self.Status.ACTIVE and self.expires_at <= timezone.now()

@@ -34,8 +34,9 @@ def id_token_info(*, id_tag: str, now: datetime | None = None) -> IdTokenInfo:
     return IdTokenInfo(status=status, expires_at=token.expires_at, group_id=token.group_id, token=token)
 
 
-def transaction_active_for_token(*, token: IdToken, exclude_charge_point_id: int | None = None,
-                                 exclude_connector_id: int | None = None) -> Transaction | None:
+def transaction_active_for_token(
+    *, token: IdToken, exclude_charge_point_id: int | None = None, exclude_connector_id: int | None = None
+) -> Transaction | None:
     qs = Transaction.objects.filter(id_token=token, status=Transaction.Status.ACTIVE)
     if exclude_charge_point_id is not None:
         qs = qs.exclude(charge_point_id=exclude_charge_point_id, connector_id=exclude_connector_id)

@@ -7,21 +7,36 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from apps.charging.models import IdToken, MeterValue, Transaction
+from apps.charging.models import IdToken, MeterValue, Reservation, Transaction
 from apps.charging.selectors import IdTokenInfo, id_token_info, transaction_active_for_token
 
 # OCPP 1.6 SampledValue defaults (section 7.45): stored explicitly so readers need not know them.
-SAMPLE_DEFAULTS = {"measurand": "Energy.Active.Import.Register", "unit": "Wh", "context": "Sample.Periodic",
-                   "location": "Outlet", "format": "Raw", "phase": ""}
+SAMPLE_DEFAULTS = {
+    "measurand": "Energy.Active.Import.Register",
+    "unit": "Wh",
+    "context": "Sample.Periodic",
+    "location": "Outlet",
+    "format": "Raw",
+    "phase": "",
+}
 
 
 @transaction.atomic
-def id_token_create(*, id_token: str, type: str = IdToken.Type.ISO14443, status: str = IdToken.Status.ACCEPTED,
-                    expires_at: datetime | None = None, group_id: str = "", owner=None, label: str = "") -> IdToken:
+def id_token_create(
+    *,
+    id_token: str,
+    type: str = IdToken.Type.ISO14443,
+    status: str = IdToken.Status.ACCEPTED,
+    expires_at: datetime | None = None,
+    group_id: str = "",
+    owner=None,
+    label: str = "",
+) -> IdToken:
     if IdToken.objects.filter(id_token__iexact=id_token).exists():
         raise ValidationError({"id_token": "This id token already exists."})
-    token = IdToken(id_token=id_token, type=type, status=status, expires_at=expires_at, group_id=group_id,
-                    owner=owner, label=label)
+    token = IdToken(
+        id_token=id_token, type=type, status=status, expires_at=expires_at, group_id=group_id, owner=owner, label=label
+    )
     token.full_clean(validate_constraints=False)
     token.save()
     return token
@@ -45,9 +60,16 @@ def _start_key(*, connector_id: int, id_tag: str, meter_start: int, timestamp: d
 
 
 @transaction.atomic
-def transaction_start(*, charge_point_id: int, connector_id: int, id_tag: str, meter_start: int,
-                      timestamp: datetime, reservation_id: int | None = None,
-                      evse_id: int | None = None) -> tuple[Transaction, IdTokenInfo]:
+def transaction_start(
+    *,
+    charge_point_id: int,
+    connector_id: int,
+    id_tag: str,
+    meter_start: int,
+    timestamp: datetime,
+    reservation_id: int | None = None,
+    evse_id: int | None = None,
+) -> tuple[Transaction, IdTokenInfo]:
     """Record a StartTransaction. The charger has already started charging, so the
     transaction is stored whatever the authorisation says; the answer tells it whether
     to go on. Offline transactions arrive with past timestamps and are ordered by them."""
@@ -58,12 +80,26 @@ def transaction_start(*, charge_point_id: int, connector_id: int, id_tag: str, m
         return existing, _info_for(existing)
     info = id_token_info(id_tag=id_tag)
     status = info.status
-    if status == IdToken.Status.ACCEPTED and info.token is not None and transaction_active_for_token(
-            token=info.token, exclude_charge_point_id=charge_point_id, exclude_connector_id=connector_id):
+    if (
+        status == IdToken.Status.ACCEPTED
+        and info.token is not None
+        and transaction_active_for_token(
+            token=info.token, exclude_charge_point_id=charge_point_id, exclude_connector_id=connector_id
+        )
+    ):
         status = "ConcurrentTx"
-    tx = Transaction(charge_point_id=charge_point_id, evse_id=connector_id if evse_id is None else evse_id,
-                     connector_id=connector_id, id_tag=id_tag, id_token=info.token, auth_status=status,
-                     reservation_id=reservation_id, meter_start=meter_start, started_at=timestamp, start_key=key)
+    tx = Transaction(
+        charge_point_id=charge_point_id,
+        evse_id=connector_id if evse_id is None else evse_id,
+        connector_id=connector_id,
+        id_tag=id_tag,
+        id_token=info.token,
+        auth_status=status,
+        reservation_id=reservation_id,
+        meter_start=meter_start,
+        started_at=timestamp,
+        start_key=key,
+    )
     try:
         with transaction.atomic():
             tx.save()
@@ -73,24 +109,42 @@ def transaction_start(*, charge_point_id: int, connector_id: int, id_tag: str, m
     # 1.6 transaction ids are ours: the primary key is unique within the organisation's schema.
     tx.transaction_id = str(tx.pk)
     Transaction.objects.filter(pk=tx.pk).update(transaction_id=tx.transaction_id)
+    if reservation_id is not None:
+        Reservation.objects.filter(
+            charge_point_id=charge_point_id, reservation_id=reservation_id, status=Reservation.Status.ACTIVE
+        ).update(status=Reservation.Status.USED, transaction=tx)
     return tx, IdTokenInfo(status=status, expires_at=info.expires_at, group_id=info.group_id, token=info.token)
 
 
 def _info_for(tx: Transaction) -> IdTokenInfo:
     token = tx.id_token
-    return IdTokenInfo(status=tx.auth_status or "Invalid", expires_at=token.expires_at if token else None,
-                       group_id=token.group_id if token else "", token=token)
+    return IdTokenInfo(
+        status=tx.auth_status or "Invalid",
+        expires_at=token.expires_at if token else None,
+        group_id=token.group_id if token else "",
+        token=token,
+    )
 
 
 @transaction.atomic
-def transaction_stop(*, charge_point_id: int, transaction_id: str, meter_stop: int, timestamp: datetime,
-                     reason: str = "", id_tag: str = "",
-                     transaction_data: list[dict] | None = None) -> tuple[Transaction | None, IdTokenInfo | None]:
+def transaction_stop(
+    *,
+    charge_point_id: int,
+    transaction_id: str,
+    meter_stop: int,
+    timestamp: datetime,
+    reason: str = "",
+    id_tag: str = "",
+    transaction_data: list[dict] | None = None,
+) -> tuple[Transaction | None, IdTokenInfo | None]:
     """Record a StopTransaction; a retried one changes nothing. An unknown transaction id
     is answered (the charger must be able to empty its queue) but not stored."""
     info = id_token_info(id_tag=id_tag) if id_tag else None
-    tx = (Transaction.objects.select_for_update()
-          .filter(charge_point_id=charge_point_id, transaction_id=transaction_id).first())
+    tx = (
+        Transaction.objects.select_for_update()
+        .filter(charge_point_id=charge_point_id, transaction_id=transaction_id)
+        .first()
+    )
     if tx is None or tx.status == Transaction.Status.COMPLETED:
         return tx, info
     tx.meter_stop = meter_stop
@@ -101,9 +155,31 @@ def transaction_stop(*, charge_point_id: int, transaction_id: str, meter_stop: i
     tx.status = Transaction.Status.COMPLETED
     tx.save(update_fields=["meter_stop", "stopped_at", "stop_reason", "stop_id_tag", "status"])
     if transaction_data:
-        meter_values_record(charge_point_id=charge_point_id, connector_id=tx.connector_id,
-                            transaction=tx, meter_values=transaction_data)
+        meter_values_record(
+            charge_point_id=charge_point_id, connector_id=tx.connector_id, transaction=tx, meter_values=transaction_data
+        )
+    _queue_cdr(tx)
     return tx, info
+
+
+def _queue_cdr(tx: Transaction) -> None:
+    """Price the finished session (CDR, receipt) after commit, off the OCPP hot path.
+
+    The task runs in the schema current when it is queued (tenant-schemas-celery); pin it,
+    as the callback may fire after the caller's schema_context ended. robust: a billing
+    failure is logged and never turns into an error answer to the charger."""
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    from apps.billing.tasks import create_cdr
+
+    schema = connection.schema_name
+
+    def queue():
+        with schema_context(schema):
+            create_cdr.delay(tx.pk)
+
+    transaction.on_commit(queue, robust=True)
 
 
 def _parse_value(raw: str, fmt: str) -> tuple[Decimal | None, str]:
@@ -118,20 +194,70 @@ def _parse_value(raw: str, fmt: str) -> tuple[Decimal | None, str]:
     return value.quantize(Decimal("0.000001")), ""
 
 
-def meter_values_record(*, charge_point_id: int, connector_id: int, meter_values: list[dict],
-                        transaction: Transaction | None = None, transaction_id: str | None = None) -> int:
+def meter_values_record(
+    *,
+    charge_point_id: int,
+    connector_id: int,
+    meter_values: list[dict],
+    transaction: Transaction | None = None,
+    transaction_id: str | None = None,
+) -> int:
     """Store sampled values (snake_case dicts as the handlers get them, timestamps parsed).
     Duplicates of values already stored (a retried request) are skipped."""
     if transaction is None and transaction_id is not None:
-        transaction = Transaction.objects.filter(charge_point_id=charge_point_id,
-                                                 transaction_id=transaction_id).first()
+        transaction = Transaction.objects.filter(charge_point_id=charge_point_id, transaction_id=transaction_id).first()
     rows = []
     for mv in meter_values:
         for sv in mv["sampled_value"]:
             fields = {k: sv.get(k) or default for k, default in SAMPLE_DEFAULTS.items()}
             value, raw = _parse_value(sv["value"], fields["format"])
-            rows.append(MeterValue(charge_point_id=charge_point_id, transaction=transaction,
-                                   connector_id=connector_id, timestamp=mv["timestamp"], value=value,
-                                   raw_value=raw, **fields))
+            rows.append(
+                MeterValue(
+                    charge_point_id=charge_point_id,
+                    transaction=transaction,
+                    connector_id=connector_id,
+                    timestamp=mv["timestamp"],
+                    value=value,
+                    raw_value=raw,
+                    **fields,
+                )
+            )
     MeterValue.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
+
+
+@transaction.atomic
+def reservation_record(
+    *,
+    charge_point_id: int,
+    reservation_id: int,
+    connector_id: int,
+    id_tag: str,
+    expires_at: datetime,
+    charger_status: str,
+    parent_id_tag: str = "",
+) -> Reservation:
+    """Store a ReserveNow and the charger's answer. The same reservationId again replaces
+    the reservation (OCPP 1.6 section 5.13)."""
+    reservation, _ = Reservation.objects.update_or_create(
+        charge_point_id=charge_point_id,
+        reservation_id=reservation_id,
+        defaults={
+            "connector_id": connector_id,
+            "id_tag": id_tag,
+            "parent_id_tag": parent_id_tag,
+            "expires_at": expires_at,
+            "charger_status": charger_status,
+            "transaction": None,
+            "status": Reservation.Status.ACTIVE if charger_status == "Accepted" else Reservation.Status.REFUSED,
+        },
+    )
+    return reservation
+
+
+def reservation_cancel(*, charge_point_id: int, reservation_id: int) -> bool:
+    return bool(
+        Reservation.objects.filter(
+            charge_point_id=charge_point_id, reservation_id=reservation_id, status=Reservation.Status.ACTIVE
+        ).update(status=Reservation.Status.CANCELLED)
+    )

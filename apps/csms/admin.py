@@ -17,8 +17,16 @@ class CsmsSettingsAdmin(admin.ModelAdmin):
 
 @admin.register(MessageLog, site=operator_admin_site)
 class MessageLogAdmin(admin.ModelAdmin):
-    list_display = ("timestamp", "identity", "direction", "message_type", "action", "unique_id", "error_code",
-                    "latency_ms")
+    list_display = (
+        "timestamp",
+        "identity",
+        "direction",
+        "message_type",
+        "action",
+        "unique_id",
+        "error_code",
+        "latency_ms",
+    )
     list_filter = ("direction", "message_type", "action")
     search_fields = ("identity", "unique_id", "action")
     date_hierarchy = "timestamp"

@@ -8,11 +8,12 @@ from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.permissions import CAN_OPERATE_CHARGERS, HasRole
+from apps.accounts.permissions import CAN_MANAGE_ORGANIZATION, CAN_OPERATE_CHARGERS, HasRole
 from apps.chargers.models import ChargePoint
 from apps.core.api import error_response
 from apps.csms.commands import MAX_TIMEOUT, InvalidCommand, command_send
-from apps.csms.models import Command, MessageLog
+from apps.csms.models import Command, CsmsSettings, MessageLog
+from apps.csms.services import csms_settings_get, csms_settings_update
 
 
 class OcppCommandView(APIView):
@@ -25,8 +26,11 @@ class OcppCommandView(APIView):
 
     permission_classes = [HasRole.of(CAN_OPERATE_CHARGERS)]
 
-    @extend_schema(request=dict, responses=dict,
-                   parameters=[OpenApiParameter("timeout", float, description="Seconds to wait (1-120).")])
+    @extend_schema(
+        request=dict,
+        responses=dict,
+        parameters=[OpenApiParameter("timeout", float, description="Seconds to wait (1-120).")],
+    )
     def post(self, request, identity: str, action: str):
         charge_point = get_object_or_404(ChargePoint, identity=identity)
         payload = request.data.dict() if isinstance(request.data, QueryDict) else request.data
@@ -37,8 +41,14 @@ class OcppCommandView(APIView):
         if not 1 <= timeout <= MAX_TIMEOUT:
             return error_response(400, f"timeout is between 1 and {MAX_TIMEOUT:.0f} seconds.", "invalid")
         try:
-            result = command_send(charge_point=charge_point, action=action, payload=payload, user=request.user,
-                                  timeout=timeout, source="api")
+            result = command_send(
+                charge_point=charge_point,
+                action=action,
+                payload=payload,
+                user=request.user,
+                timeout=timeout,
+                source="api",
+            )
         except InvalidCommand as exc:
             return error_response(400, str(exc), exc.code)
         extra = {"command_id": result.command.pk}
@@ -59,8 +69,18 @@ class OcppCommandView(APIView):
 class MessageLogSerializer(serializers.ModelSerializer):
     class Meta:
         model = MessageLog
-        fields = ("id", "timestamp", "direction", "message_type", "action", "unique_id", "payload", "raw",
-                  "error_code", "latency_ms")
+        fields = (
+            "id",
+            "timestamp",
+            "direction",
+            "message_type",
+            "action",
+            "unique_id",
+            "payload",
+            "raw",
+            "error_code",
+            "latency_ms",
+        )
 
 
 class MessageLogFilter(filters.FilterSet):
@@ -103,8 +123,20 @@ class CommandSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Command
-        fields = ("id", "created_at", "action", "payload", "user", "source", "status", "response", "error_code",
-                  "error_description", "latency_ms", "answered_at")
+        fields = (
+            "id",
+            "created_at",
+            "action",
+            "payload",
+            "user",
+            "source",
+            "status",
+            "response",
+            "error_code",
+            "error_description",
+            "latency_ms",
+            "answered_at",
+        )
 
 
 class CommandList(ChargerScopedList):
@@ -115,3 +147,27 @@ class CommandList(ChargerScopedList):
 
     def charger_queryset(self, charge_point):
         return Command.objects.filter(charge_point=charge_point).select_related("user")
+
+
+class CsmsSettingsSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CsmsSettings
+        fields = (
+            "unknown_identity_policy",
+            "heartbeat_interval",
+            "pending_retry_interval",
+            "message_log_retention_days",
+        )
+
+
+class CsmsSettingsView(generics.RetrieveUpdateAPIView):
+    """This organisation's OCPP settings: unknown chargers, heartbeat interval, log retention."""
+
+    serializer_class = CsmsSettingsSerializer
+    permission_classes = [HasRole.of(CAN_MANAGE_ORGANIZATION)]
+
+    def get_object(self):
+        return csms_settings_get()
+
+    def perform_update(self, serializer):
+        serializer.instance = csms_settings_update(**serializer.validated_data)

@@ -56,8 +56,9 @@ def command_validate(*, charge_point: ChargePoint, action: str, payload) -> None
     if cls is None:
         raise InvalidCommand(f"Protocol {charge_point.protocol_version} is not supported yet.", "unsupported")
     if action not in cls.outbound_actions:
-        raise InvalidCommand(f"{action} is not a command of {charge_point.get_protocol_version_display()}.",
-                             "unknown_action")
+        raise InvalidCommand(
+            f"{action} is not a command of {charge_point.get_protocol_version_display()}.", "unknown_action"
+        )
     if not isinstance(payload, dict):
         raise InvalidCommand("The payload is a JSON object.")
     try:
@@ -66,8 +67,9 @@ def command_validate(*, charge_point: ChargePoint, action: str, payload) -> None
         raise InvalidCommand(exc.description, exc.code) from None
 
 
-def command_send(*, charge_point: ChargePoint, action: str, payload: dict, user=None, timeout: float = 30,
-                 source: str = "") -> CommandResult:
+def command_send(
+    *, charge_point: ChargePoint, action: str, payload: dict, user=None, timeout: float = 30, source: str = ""
+) -> CommandResult:
     """Send an OCPP command and wait for the charger's answer (sync; call it from views,
     tasks, scripts). Runs in the current tenant schema. Raises InvalidCommand."""
     command_validate(charge_point=charge_point, action=action, payload=payload)
@@ -77,23 +79,34 @@ def command_send(*, charge_point: ChargePoint, action: str, payload: dict, user=
         command_finish(command_id=command.pk, status=Command.Status.OFFLINE)
         return _result(command, {"status": Command.Status.OFFLINE})
     group = charger_group(connection.schema_name, charge_point.pk)
-    reply = async_to_sync(_roundtrip)(group=group, command_id=command.pk, action=action, payload=payload,
-                                      timeout=timeout)
+    reply = async_to_sync(_roundtrip)(
+        group=group, command_id=command.pk, action=action, payload=payload, timeout=timeout
+    )
     # The consumer records answers too (it also sees late ones); this write matters when
     # the caller runs inside a transaction the consumer's process cannot see yet.
     error = reply.get("error") or {}
-    command_finish(command_id=command.pk, status=reply["status"],
-                   response=reply.get("response") if reply["status"] == Command.Status.OK else (error or None),
-                   error_code=error.get("code", ""), error_description=error.get("description", ""),
-                   latency_ms=reply.get("latency_ms"), unique_id=reply.get("unique_id", ""))
+    command_finish(
+        command_id=command.pk,
+        status=reply["status"],
+        response=reply.get("response") if reply["status"] == Command.Status.OK else (error or None),
+        error_code=error.get("code", ""),
+        error_description=error.get("description", ""),
+        latency_ms=reply.get("latency_ms"),
+        unique_id=reply.get("unique_id", ""),
+    )
     return _result(command, reply)
 
 
 def _result(command: Command, reply: dict) -> CommandResult:
     command.refresh_from_db()
-    return CommandResult(status=reply["status"], command=command, response=reply.get("response"),
-                         error=reply.get("error") or {}, latency_ms=reply.get("latency_ms"),
-                         schema_error=reply.get("schema_error", ""))
+    return CommandResult(
+        status=reply["status"],
+        command=command,
+        response=reply.get("response"),
+        error=reply.get("error") or {},
+        latency_ms=reply.get("latency_ms"),
+        schema_error=reply.get("schema_error", ""),
+    )
 
 
 async def _roundtrip(*, group: str, command_id: int, action: str, payload: dict, timeout: float) -> dict:
@@ -103,8 +116,17 @@ async def _roundtrip(*, group: str, command_id: int, action: str, payload: dict,
     try:
         reply_to = await layer.new_channel()
         started = time.monotonic()
-        await layer.group_send(group, {"type": "ocpp.command", "command_id": command_id, "action": action,
-                                       "payload": payload, "timeout": timeout, "reply_to": reply_to})
+        await layer.group_send(
+            group,
+            {
+                "type": "ocpp.command",
+                "command_id": command_id,
+                "action": action,
+                "payload": payload,
+                "timeout": timeout,
+                "reply_to": reply_to,
+            },
+        )
         try:
             await asyncio.wait_for(_receive(layer, reply_to, "ocpp.command.ack"), min(ACK_TIMEOUT, timeout))
         except TimeoutError:

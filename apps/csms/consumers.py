@@ -17,6 +17,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from apps.chargers.services import charge_point_connected, charge_point_disconnected
+from apps.csms import throttle
 from apps.csms.commands import charger_group
 from apps.csms.db import run_in_schema
 from apps.csms.handlers import negotiate_subprotocol, session_class
@@ -30,8 +31,17 @@ logger = logging.getLogger(__name__)
 # Security profile 3 behind a TLS-terminating proxy: the header in which the proxy
 # passes the verified client certificate's common name (e.g. nginx's
 # $ssl_client_s_dn_cn). Only set it when the proxy strips that header from clients.
-CLIENT_CERT_HEADER = (getattr(settings, "OCPP_CLIENT_CERT_HEADER", None)
-                      or os.environ.get("OCPP_CLIENT_CERT_HEADER", "")).lower().encode()
+CLIENT_CERT_HEADER = (
+    (getattr(settings, "OCPP_CLIENT_CERT_HEADER", None) or os.environ.get("OCPP_CLIENT_CERT_HEADER", ""))
+    .lower()
+    .encode()
+)
+
+
+# redis-py 8 pools allow 100 connections and raise (not wait) beyond that; a reconnect
+# storm of hundreds of chargers would otherwise fail handshakes. Channels' own receive
+# loop needs a few connections too, so our calls take at most this many.
+_LAYER_SLOTS = asyncio.Semaphore(int(os.environ.get("OCPP_LAYER_CONCURRENCY", "48")))
 
 
 def _header(scope, name: bytes) -> str | None:
@@ -53,14 +63,25 @@ class OcppConsumer(AsyncWebsocketConsumer):
         schema = tenant["schema"]
         identity = self.scope["url_route"]["kwargs"]["identity"]
         cert_identity = _header(self.scope, CLIENT_CERT_HEADER) if CLIENT_CERT_HEADER else None
+        throttle_key = (schema, identity, (self.scope.get("client") or ("",))[0])
+        if throttle.handshakes.blocked(throttle_key):
+            logger.warning("ocpp: %s on %s refused, too many failed handshakes", identity, schema)
+            await deny(self.scope, self.base_send, 401, [(b"www-authenticate", b'Basic realm="OCPP"')])
+            return
         decision = await run_in_schema(
-            schema, connection_authorize, identity=identity,
+            schema,
+            connection_authorize,
+            identity=identity,
             authorization=_header(self.scope, b"authorization"),
-            secure=self.scope.get("scheme") == "wss", client_cert_identity=cert_identity)
+            secure=self.scope.get("scheme") == "wss",
+            client_cert_identity=cert_identity,
+        )
         if not decision.allowed:
+            throttle.handshakes.failed(throttle_key)
             logger.info("ocpp: refused %s on %s", identity, schema)
             await deny(self.scope, self.base_send, 401, [(b"www-authenticate", b'Basic realm="OCPP"')])
             return
+        throttle.handshakes.succeeded(throttle_key)
         subprotocol = negotiate_subprotocol(self.scope.get("subprotocols", []))
         if subprotocol is None:
             # OCPP-J 1.6 / 2.0.1 section 3.1.2: finish the handshake without a
@@ -69,19 +90,31 @@ class OcppConsumer(AsyncWebsocketConsumer):
             await self.close(code=1002)
             return
         cls = session_class(subprotocol)
-        self.ctx = ChargerContext(schema=schema, charge_point_id=decision.charge_point_id, identity=identity,
-                                  registration_status=decision.registration_status)
+        self.ctx = ChargerContext(
+            schema=schema,
+            charge_point_id=decision.charge_point_id,
+            identity=identity,
+            registration_status=decision.registration_status,
+        )
         self.session = cls(ctx=self.ctx, send=self._send_text)
         await self.accept(subprotocol)
-        await run_in_schema(schema, charge_point_connected, charge_point_id=self.ctx.charge_point_id,
-                            connection_id=self.ctx.connection_id, protocol_version=cls.subprotocol)
+        await run_in_schema(
+            schema,
+            charge_point_connected,
+            charge_point_id=self.ctx.charge_point_id,
+            connection_id=self.ctx.connection_id,
+            protocol_version=cls.subprotocol,
+        )
         self.group = charger_group(schema, self.ctx.charge_point_id)
         # A second connection with the same identity replaces the first, wherever it lives.
-        await self.channel_layer.group_send(self.group, {"type": "ocpp.evict",
-                                                         "connection_id": self.ctx.connection_id})
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        self._spawn(self._keep_group_membership())
+        await self._layer("group_send", self.group, {"type": "ocpp.evict", "connection_id": self.ctx.connection_id})
+        await self._layer("group_add", self.group, self.channel_name)
+        self._keepalive = asyncio.create_task(self._keep_group_membership())
         logger.info("ocpp: %s connected to %s with %s", identity, schema, subprotocol)
+
+    async def _layer(self, method: str, *args) -> None:
+        async with _LAYER_SLOTS:
+            await getattr(self.channel_layer, method)(*args)
 
     def _spawn(self, coro) -> None:
         task = asyncio.create_task(coro)
@@ -94,7 +127,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
         interval = max(60, getattr(self.channel_layer, "group_expiry", 86400) // 4)
         while True:
             await asyncio.sleep(interval)
-            await self.channel_layer.group_add(self.group, self.channel_name)
+            await self._layer("group_add", self.group, self.channel_name)
 
     async def _send_text(self, text: str) -> None:
         await self.send(text_data=text)
@@ -109,14 +142,20 @@ class OcppConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code):
         if self.session is not None:
+            # Commands in flight fail now and answer their callers "offline" (not a timeout
+            # much later); they finish on their own, so they are not cancelled.
             self.session.close()
-        for task in list(getattr(self, "_tasks", ())):
-            task.cancel()
+        if getattr(self, "_keepalive", None) is not None:
+            self._keepalive.cancel()
         if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self._layer("group_discard", self.group, self.channel_name)
         if self.ctx is not None:
-            await run_in_schema(self.ctx.schema, charge_point_disconnected, charge_point_id=self.ctx.charge_point_id,
-                                connection_id=self.ctx.connection_id)
+            await run_in_schema(
+                self.ctx.schema,
+                charge_point_disconnected,
+                charge_point_id=self.ctx.charge_point_id,
+                connection_id=self.ctx.connection_id,
+            )
             logger.info("ocpp: %s disconnected (%s)", self.ctx.identity, code)
 
     # ------------------------------------------------------------------ group messages
@@ -129,8 +168,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
     async def ocpp_command(self, event):
         if self.session is None or self.evicted:
             return
-        await self.channel_layer.send(event["reply_to"], {"type": "ocpp.command.ack",
-                                                          "command_id": event.get("command_id")})
+        ack = {"type": "ocpp.command.ack", "command_id": event.get("command_id")}
+        await self._layer("send", event["reply_to"], ack)
         self._spawn(self._run_command(event))
 
     async def _run_command(self, event):
@@ -141,7 +180,10 @@ class OcppConsumer(AsyncWebsocketConsumer):
             outcome = await self.session.call_raw(action, payload, timeout=float(event.get("timeout", 30)))
         except TimeoutError:
             reply["status"] = record["status"] = Command.Status.TIMEOUT
-        except ConnectionError:
+        except Exception as exc:
+            # The socket went away under us (ConnectionError, the server's ClientDisconnected).
+            if not isinstance(exc, OSError):
+                logger.exception("ocpp: command %s to %s failed", action, self.ctx.identity)
             reply["status"] = record["status"] = Command.Status.OFFLINE
         else:
             frame = outcome.frame
@@ -151,11 +193,18 @@ class OcppConsumer(AsyncWebsocketConsumer):
                 reply.update(status=Command.Status.OK, response=frame.payload)
                 record.update(status=Command.Status.OK, response=frame.payload)
             else:
-                error = {"code": frame.error_code, "description": frame.error_description,
-                         "details": frame.error_details}
+                error = {
+                    "code": frame.error_code,
+                    "description": frame.error_description,
+                    "details": frame.error_details,
+                }
                 reply.update(status=Command.Status.ERROR, error=error)
-                record.update(status=Command.Status.ERROR, response=error, error_code=frame.error_code,
-                              error_description=frame.error_description)
+                record.update(
+                    status=Command.Status.ERROR,
+                    response=error,
+                    error_code=frame.error_code,
+                    error_description=frame.error_description,
+                )
             try:
                 await self.session.after_command(action, payload, outcome)
             except Exception:
@@ -164,4 +213,4 @@ class OcppConsumer(AsyncWebsocketConsumer):
             if event.get("command_id"):
                 await run_in_schema(self.ctx.schema, command_finish, command_id=event["command_id"], **record)
         finally:
-            await self.channel_layer.send(event["reply_to"], reply)
+            await self._layer("send", event["reply_to"], reply)

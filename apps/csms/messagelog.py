@@ -25,20 +25,58 @@ MAX_BUFFER = 100_000
 _PAYLOAD_LIMIT = 64_000
 
 
-def entry(*, schema: str, charge_point_id: int, identity: str, direction: str, message_type: int,
-          action: str = "", unique_id: str = "", payload=None, raw: str = "", error_code: str = "",
-          latency_ms: int | None = None) -> dict:
-    return {"schema": schema, "charge_point_id": charge_point_id, "identity": identity, "direction": direction,
-            "message_type": message_type, "action": action or "", "unique_id": (unique_id or "")[:64],
-            "payload": payload, "raw": (raw or "")[:_PAYLOAD_LIMIT], "error_code": error_code or "",
-            "latency_ms": latency_ms, "timestamp": datetime.now(UTC)}
+# Keys of an entry that are not MessageLog fields.
+_META = ("schema", "connection_id")
+
+
+def entry(
+    *,
+    schema: str,
+    charge_point_id: int,
+    identity: str,
+    direction: str,
+    message_type: int,
+    action: str = "",
+    unique_id: str = "",
+    payload=None,
+    raw: str = "",
+    error_code: str = "",
+    latency_ms: int | None = None,
+    connection_id: str = "",
+) -> dict:
+    return {
+        "schema": schema,
+        "connection_id": connection_id,
+        "charge_point_id": charge_point_id,
+        "identity": identity,
+        "direction": direction,
+        "message_type": message_type,
+        "action": action or "",
+        "unique_id": (unique_id or "")[:64],
+        "payload": payload,
+        "raw": (raw or "")[:_PAYLOAD_LIMIT],
+        "error_code": error_code or "",
+        "latency_ms": latency_ms,
+        "timestamp": datetime.now(UTC),
+    }
+
+
+def _clean(value):
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
 
 
 def write_entries(*, entries: list[dict]) -> None:
     """Synchronous bulk write, grouped by schema."""
+    from django.db import DatabaseError, transaction
     from django_tenants.utils import schema_context
 
-    from apps.chargers.services import charge_points_touch
+    from apps.chargers.services import charge_points_revive, charge_points_touch
     from apps.csms.models import MessageLog
 
     by_schema: dict[str, list[dict]] = defaultdict(list)
@@ -47,12 +85,29 @@ def write_entries(*, entries: list[dict]) -> None:
     for schema, items in by_schema.items():
         try:
             with schema_context(schema):
-                MessageLog.objects.bulk_create(
-                    [MessageLog(**{k: v for k, v in item.items() if k != "schema"}) for item in items])
-                seen = {i["charge_point_id"] for i in items if i["direction"] == "in" and i["charge_point_id"]}
+                rows = [MessageLog(**{k: v for k, v in item.items() if k not in _META}) for item in items]
+                try:
+                    with transaction.atomic():
+                        MessageLog.objects.bulk_create(rows)
+                except DatabaseError:
+                    # One frame PostgreSQL refuses (a NUL character in a string) must not cost
+                    # the whole batch: clean and insert one by one, dropping what still fails.
+                    for row in rows:
+                        row.pk, row.payload, row.raw = None, _clean(row.payload), _clean(row.raw)
+                        try:
+                            with transaction.atomic():
+                                row.save()
+                        except DatabaseError:
+                            logger.warning("message log: dropped a frame of %s", row.identity)
+                seen = {
+                    i["charge_point_id"]: i["connection_id"]
+                    for i in items
+                    if i["direction"] == "in" and i["charge_point_id"]
+                }
                 if seen:
                     # One UPDATE for the batch: last_seen is at most one flush interval early.
                     charge_points_touch(charge_point_ids=seen, at=max(i["timestamp"] for i in items))
+                    charge_points_revive(connections=seen)
         except Exception:
             # The log must never take the central system down; lose this batch, keep going.
             logger.exception("message log: could not write %d entries for %s", len(items), schema)

@@ -37,8 +37,13 @@ async def deny(scope, send, status: int, headers: list | None = None) -> None:
     """Refuse a websocket handshake with an HTTP status (ASGI websocket denial response);
     servers without the extension can only say 403."""
     if "websocket.http.response" in scope.get("extensions", {}):
-        await send({"type": "websocket.http.response.start", "status": status,
-                    "headers": [(b"content-type", b"text/plain"), *(headers or [])]})
+        await send(
+            {
+                "type": "websocket.http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"text/plain"), *(headers or [])],
+            }
+        )
         await send({"type": "websocket.http.response.body", "body": b""})
     else:
         await send({"type": "websocket.close", "code": 1008})

@@ -14,13 +14,17 @@ class CsmsSettings(models.Model):
         PENDING = "pending", "Register as Pending for an operator to accept"
         ACCEPT = "accept", "Accept automatically"
 
-    unknown_identity_policy = models.CharField(max_length=16, choices=UnknownIdentityPolicy.choices,
-                                               default=UnknownIdentityPolicy.REJECT)
-    heartbeat_interval = models.PositiveIntegerField(default=300, validators=[MinValueValidator(10)],
-                                                     help_text="Seconds, sent in BootNotification.")
+    unknown_identity_policy = models.CharField(
+        max_length=16, choices=UnknownIdentityPolicy.choices, default=UnknownIdentityPolicy.REJECT
+    )
+    heartbeat_interval = models.PositiveIntegerField(
+        default=300, validators=[MinValueValidator(10)], help_text="Seconds, sent in BootNotification."
+    )
     pending_retry_interval = models.PositiveIntegerField(
-        default=60, validators=[MinValueValidator(10)],
-        help_text="Seconds before a Pending/Rejected charger boots again.")
+        default=60,
+        validators=[MinValueValidator(10)],
+        help_text="Seconds before a Pending/Rejected charger boots again.",
+    )
     message_log_retention_days = models.PositiveIntegerField(default=30, validators=[MinValueValidator(1)])
 
     class Meta:
@@ -81,8 +85,9 @@ class Command(models.Model):
     charge_point = models.ForeignKey("chargers.ChargePoint", on_delete=models.CASCADE, related_name="commands")
     action = models.CharField(max_length=64)
     payload = models.JSONField(default=dict)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="ocpp_commands")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="ocpp_commands"
+    )
     source = models.CharField(max_length=32, blank=True, help_text="api, admin, task, ...")
     unique_id = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)

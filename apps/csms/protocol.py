@@ -39,18 +39,26 @@ class ErrorCodes:
 # "incomplete", which is ProtocolError. There is no code for an unknown message type in 1.6;
 # the frame does not conform to the PDU structure, so FormationViolation.
 V16_ERRORS = ErrorCodes(
-    not_valid_json="FormationViolation", bad_frame="FormationViolation",
-    unknown_message_type="FormationViolation", required="ProtocolError",
-    occurrence="OccurenceConstraintViolation", type="TypeConstraintViolation",
-    property="PropertyConstraintViolation", structure="FormationViolation",
+    not_valid_json="FormationViolation",
+    bad_frame="FormationViolation",
+    unknown_message_type="FormationViolation",
+    required="ProtocolError",
+    occurrence="OccurenceConstraintViolation",
+    type="TypeConstraintViolation",
+    property="PropertyConstraintViolation",
+    structure="FormationViolation",
 )
 # OCPP-J 2.0.1 section 4.3: RpcFrameworkError and MessageTypeNotSupported exist,
 # FormatViolation replaces FormationViolation, missing fields violate occurrence constraints.
 V2_ERRORS = ErrorCodes(
-    not_valid_json="RpcFrameworkError", bad_frame="RpcFrameworkError",
-    unknown_message_type="MessageTypeNotSupported", required="OccurrenceConstraintViolation",
-    occurrence="OccurrenceConstraintViolation", type="TypeConstraintViolation",
-    property="PropertyConstraintViolation", structure="FormatViolation",
+    not_valid_json="RpcFrameworkError",
+    bad_frame="RpcFrameworkError",
+    unknown_message_type="MessageTypeNotSupported",
+    required="OccurrenceConstraintViolation",
+    occurrence="OccurrenceConstraintViolation",
+    type="TypeConstraintViolation",
+    property="PropertyConstraintViolation",
+    structure="FormatViolation",
 )
 
 _TYPE_VALIDATORS = {"type", "maxLength", "minLength", "format", "pattern"}
@@ -58,13 +66,17 @@ _PROPERTY_VALIDATORS = {"enum", "minimum", "maximum", "exclusiveMinimum", "exclu
 _OCCURRENCE_VALIDATORS = {"minItems", "maxItems", "uniqueItems"}
 # 1.6 schemas with decimals of one fraction digit: validate them as Decimal, not float
 # (21.4 as a float fails "multipleOf": 0.1) -- the same trick the ocpp library uses.
-_DECIMAL_ACTIONS = {("1.6", CALL, "SetChargingProfile"), ("1.6", CALL, "RemoteStartTransaction"),
-                    ("1.6", CALLRESULT, "GetCompositeSchedule")}
+_DECIMAL_ACTIONS = {
+    ("1.6", CALL, "SetChargingProfile"),
+    ("1.6", CALL, "RemoteStartTransaction"),
+    ("1.6", CALLRESULT, "GetCompositeSchedule"),
+}
 
 
 class FrameError(Exception):
-    def __init__(self, code: str, description: str, unique_id: str = UNKNOWN_ID, details: dict | None = None,
-                 reply: bool = True):
+    def __init__(
+        self, code: str, description: str, unique_id: str = UNKNOWN_ID, details: dict | None = None, reply: bool = True
+    ):
         super().__init__(description)
         self.code, self.description, self.unique_id, self.details = code, description, unique_id, details or {}
         # A broken CALLRESULT/CALLERROR is never answered: OCPP-J has no response to a response.
@@ -82,10 +94,15 @@ class Frame:
     error_details: dict = field(default_factory=dict)
 
 
+def _reject_constant(name: str):
+    # Python's json accepts NaN and Infinity; JSON (RFC 8259) and PostgreSQL do not.
+    raise ValueError(f"{name} is not JSON")
+
+
 def parse_frame(raw: str, errors: ErrorCodes) -> Frame:
     try:
-        msg = json.loads(raw)
-    except (ValueError, TypeError):
+        msg = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, TypeError, RecursionError):
         raise FrameError(errors.not_valid_json, "Message is not valid JSON.") from None
     if not isinstance(msg, list) or not msg:
         raise FrameError(errors.bad_frame, "A message is a JSON array [MessageTypeId, MessageId, ...].")
@@ -104,10 +121,19 @@ def parse_frame(raw: str, errors: ErrorCodes) -> Frame:
             raise FrameError(errors.bad_frame, "A CALLRESULT is [3, MessageId, {Payload}].", unique_id, reply=False)
         return Frame(CALLRESULT, unique_id, payload=msg[2])
     if len(msg) != 5 or not isinstance(msg[2], str):
-        raise FrameError(errors.bad_frame, "A CALLERROR is [4, MessageId, ErrorCode, Description, {Details}].",
-                         unique_id, reply=False)
-    return Frame(CALLERROR, unique_id, error_code=msg[2], error_description=str(msg[3] or ""),
-                 error_details=msg[4] if isinstance(msg[4], dict) else {})
+        raise FrameError(
+            errors.bad_frame,
+            "A CALLERROR is [4, MessageId, ErrorCode, Description, {Details}].",
+            unique_id,
+            reply=False,
+        )
+    return Frame(
+        CALLERROR,
+        unique_id,
+        error_code=msg[2],
+        error_description=str(msg[3] or ""),
+        error_details=msg[4] if isinstance(msg[4], dict) else {},
+    )
 
 
 def validate(*, version: str, message_type: int, action: str, payload: dict, errors: ErrorCodes) -> None:

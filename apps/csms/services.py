@@ -44,6 +44,7 @@ class ConnectDecision:
 
 DENIED = ConnectDecision(allowed=False)
 IDENTITY_MAX = ChargePoint._meta.get_field("identity").max_length
+MAX_PENDING_UNKNOWN = 500
 
 
 @functools.cache
@@ -62,8 +63,9 @@ def parse_basic_auth(header: str | None) -> tuple[str, str] | None:
     return (username, password) if sep else None
 
 
-def connection_authorize(*, identity: str, authorization: str | None, secure: bool,
-                         client_cert_identity: str | None = None) -> ConnectDecision:
+def connection_authorize(
+    *, identity: str, authorization: str | None, secure: bool, client_cert_identity: str | None = None
+) -> ConnectDecision:
     """Decide a websocket handshake. Every refusal looks the same to the charger (401),
     so a wrong password, an unknown identity and a wrong profile reveal nothing."""
     if not identity or len(identity) > IDENTITY_MAX or not identity.isprintable():
@@ -76,8 +78,12 @@ def connection_authorize(*, identity: str, authorization: str | None, secure: bo
             # which identities exist.
             check_charger_password("x" * 16, _dummy_hash())
             return DENIED
-        cp = charge_point_register_unknown(identity=identity,
-                                           accept=policy == CsmsSettings.UnknownIdentityPolicy.ACCEPT)
+        accept = policy == CsmsSettings.UnknownIdentityPolicy.ACCEPT
+        pending = ChargePoint.objects.filter(registration_status=RegistrationStatus.PENDING)
+        if not accept and pending.count() >= MAX_PENDING_UNKNOWN:
+            # Anyone can knock with a made-up identity; do not let them fill the table.
+            return DENIED
+        cp = charge_point_register_unknown(identity=identity, accept=accept)
         return ConnectDecision(True, cp.pk, cp.registration_status)
     profile = cp.security_profile
     if profile >= ChargePoint.SecurityProfile.BASIC_TLS and not secure:
@@ -121,12 +127,25 @@ def message_log_purge(*, now=None) -> int:
 
 
 def command_create(*, charge_point: ChargePoint, action: str, payload: dict, user=None, source: str = "") -> Command:
-    return Command.objects.create(charge_point=charge_point, action=action, payload=payload,
-                                  user=user if getattr(user, "pk", None) else None, source=source)
+    return Command.objects.create(
+        charge_point=charge_point,
+        action=action,
+        payload=payload,
+        user=user if getattr(user, "pk", None) else None,
+        source=source,
+    )
 
 
-def command_finish(*, command_id: int, status: str, response=None, error_code: str = "",
-                   error_description: str = "", latency_ms: int | None = None, unique_id: str = "") -> None:
+def command_finish(
+    *,
+    command_id: int,
+    status: str,
+    response=None,
+    error_code: str = "",
+    error_description: str = "",
+    latency_ms: int | None = None,
+    unique_id: str = "",
+) -> None:
     """Record the outcome. The consumer (answer) and the caller (timeout / offline) both
     report; an answer wins over a timeout that was recorded first, never the other way."""
     qs = Command.objects.filter(pk=command_id)

@@ -11,8 +11,11 @@ logger = logging.getLogger(__name__)
 
 def _tenant_schemas() -> list[str]:
     with schema_context(settings.PUBLIC_SCHEMA_NAME):
-        return list(get_tenant_model().objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
-                    .values_list("schema_name", flat=True))
+        return list(
+            get_tenant_model()
+            .objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
+            .values_list("schema_name", flat=True)
+        )
 
 
 @shared_task(name="csms.mark_stale_offline", ignore_result=True)
@@ -45,3 +48,23 @@ def purge_message_log() -> int:
         except Exception:
             logger.exception("purge_message_log failed for %s", schema)
     return total
+
+
+@shared_task(name="csms.send_command", ignore_result=True)
+def send_command(
+    charge_point_id: int, action: str, payload: dict, user_id: int | None = None, timeout: float = 30
+) -> str:
+    """Fire-and-forget command (runs in the schema it was queued from); the outcome is in
+    csms.Command."""
+    from apps.chargers.models import ChargePoint
+    from apps.csms.commands import command_send
+
+    cp = ChargePoint.objects.get(pk=charge_point_id)
+    user = None
+    if user_id is not None:
+        from apps.accounts.models import User
+
+        user = User.objects.filter(pk=user_id).first()
+    return command_send(
+        charge_point=cp, action=action, payload=payload, user=user, timeout=timeout, source="task"
+    ).status

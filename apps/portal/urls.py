@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.portal import views, views_network, views_tokens
+from apps.portal import views, views_locations, views_network, views_tokens
 
 app_name = "portal"
 
@@ -14,6 +14,10 @@ urlpatterns = [
     path("account/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("organization/", views.organization_settings, name="organization"),
     path("organizations/", views.child_list, name="child_list"),
+    path("locations/", views_locations.location_list, name="location_list"),
+    path("locations/new/", views_locations.location_edit, name="location_create"),
+    path("locations/<int:pk>/", views_locations.location_detail, name="location_detail"),
+    path("locations/<int:pk>/edit/", views_locations.location_edit, name="location_edit"),
     path("chargers/", views_network.charger_list, name="charger_list"),
     path("chargers/<str:identity>/", views_network.charger_detail, name="charger_detail"),
     path("chargers/<str:identity>/command/", views_network.charger_command, name="charger_command"),

@@ -241,3 +241,24 @@ def test_awkward_meters_parking_and_a_currency_without_minor_unit(in_tenant_a, c
     )
     odd = cdr_create_for_transaction(transaction=backwards, issue_receipt=False)
     assert odd.total_energy == 0 and "below the start reading" in odd.pricing_notes
+
+
+@pytest.mark.django_db
+def test_stopping_a_transaction_creates_its_cdr(tenant_a, django_capture_on_commit_callbacks):
+    """The OCPP StopTransaction path prices the session once the stop is committed."""
+    from django.utils import timezone
+    from django_tenants.utils import schema_context
+
+    from apps.billing.models import ChargeDetailRecord
+    from apps.chargers.services import charge_point_create
+    from apps.charging.services import transaction_start, transaction_stop
+
+    with schema_context(tenant_a.schema_name):
+        cp = charge_point_create(identity="CDR-HOOK", password="h" * 20)
+        tx, _ = transaction_start(charge_point_id=cp.pk, connector_id=1, id_tag="ANY", meter_start=0,
+                                  timestamp=timezone.now() - dt.timedelta(minutes=20))
+        with django_capture_on_commit_callbacks(execute=True):
+            transaction_stop(charge_point_id=cp.pk, transaction_id=tx.transaction_id, meter_stop=5000,
+                             timestamp=timezone.now())
+        cdr = ChargeDetailRecord.objects.get(transaction=tx)
+        assert cdr.total_energy == 5

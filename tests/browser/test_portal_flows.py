@@ -122,3 +122,19 @@ def test_driver_scans_qr_signs_in_starts_and_stops(page, e2e_db, simulator):
     expect(page.locator("#live")).to_contain_text("your session", timeout=30_000)
     page.get_by_role("button", name="Stop charging").click()
     expect(page.locator(".messages")).to_contain_text("Stopping")
+
+
+@pytest.mark.django_db
+def test_locations_map_shows_markers_without_tiles(page, e2e_db):
+    """No internet here, so no tile loads: the markers must still be drawn."""
+    from apps.chargers.models import Location
+
+    e2e_db.run(Location.objects.create, name="North", latitude="53.0", longitude="10.0")
+    e2e_db.run(Location.objects.create, name="South", latitude="48.1", longitude="11.6")
+    _user(e2e_db, Role.OPERATOR_STAFF, "maps@browser.example")
+    _sign_in(page, e2e_db, "maps@browser.example")
+    page.goto(f"http://{e2e_db.host}:{e2e_db.port}/locations/")
+    markers = page.locator("#map path.leaflet-interactive")
+    expect(markers).to_have_count(2)
+    markers.first.click()
+    expect(page.locator(".leaflet-popup-content")).to_contain_text("chargers")

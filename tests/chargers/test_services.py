@@ -13,6 +13,7 @@ from apps.chargers.services import (
     charge_point_disconnected,
     charge_point_update,
     charge_points_mark_stale_offline,
+    charge_points_revive,
     charge_points_touch,
     connector_status_record,
 )
@@ -59,8 +60,9 @@ def test_stale_chargers_go_offline(in_tenant_a):
     stale = charge_point_create(identity="STALE", password=PASSWORD)
     slow = charge_point_create(identity="SLOW", password=PASSWORD, heartbeat_interval=3600)
     for cp in (fresh, stale, slow):
-        charge_point_connected(charge_point_id=cp.pk, connection_id=cp.identity, protocol_version="ocpp1.6",
-                               at=now - timedelta(minutes=20))
+        charge_point_connected(
+            charge_point_id=cp.pk, connection_id=cp.identity, protocol_version="ocpp1.6", at=now - timedelta(minutes=20)
+        )
     charge_points_touch(charge_point_ids=[fresh.pk], at=now - timedelta(seconds=30))
     # Default 300 s interval: silent for 2 x 300 s + 60 s grace = 11 minutes means offline.
     assert charge_points_mark_stale_offline(now=now, default_interval=300) == 1
@@ -78,17 +80,34 @@ def test_touch_never_moves_last_seen_back(in_tenant_a):
 
 def test_connector_status_first_notification_creates_connector(in_tenant_a):
     cp = charge_point_create(identity="CP-1", password=PASSWORD)
-    connector_status_record(charge_point_id=cp.pk, evse_id=2, connector_id=2, status="Available",
-                            timestamp=timezone.now())
+    connector_status_record(
+        charge_point_id=cp.pk, evse_id=2, connector_id=2, status="Available", timestamp=timezone.now()
+    )
     assert Connector.objects.get(charge_point=cp).status == "Available"
 
 
 def test_charger_with_transactions_cannot_be_deleted(in_tenant_a):
     cp = charge_point_create(identity="CP-1", password=PASSWORD)
-    Transaction.objects.create(charge_point=cp, evse_id=1, connector_id=1, meter_start=0,
-                               started_at=timezone.now(), start_key="k")
+    Transaction.objects.create(
+        charge_point=cp, evse_id=1, connector_id=1, meter_start=0, started_at=timezone.now(), start_key="k"
+    )
     with pytest.raises(ValidationError):
         charge_point_delete(charge_point=cp)
     empty = charge_point_create(identity="CP-2", password=PASSWORD)
     charge_point_delete(charge_point=empty)
     assert not ChargePoint.objects.filter(identity="CP-2").exists()
+
+
+def test_quiet_charger_revived_by_its_next_frame_but_not_by_a_dead_connection(in_tenant_a):
+    cp = charge_point_create(identity="CP-1", password=PASSWORD)
+    charge_point_connected(
+        charge_point_id=cp.pk, connection_id="live", protocol_version="ocpp1.6", at=timezone.now() - timedelta(hours=1)
+    )
+    assert charge_points_mark_stale_offline(default_interval=300) == 1
+    assert charge_points_revive(connections={cp.pk: "replaced-long-ago"}) == 0
+    assert charge_points_revive(connections={cp.pk: "live"}) == 1
+    assert ChargePoint.objects.get(pk=cp.pk).online
+    charge_point_disconnected(charge_point_id=cp.pk, connection_id="live")
+    # A frame flushed after the socket closed must not bring it back.
+    assert charge_points_revive(connections={cp.pk: "live"}) == 0
+    assert not ChargePoint.objects.get(pk=cp.pk).online

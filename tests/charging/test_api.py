@@ -14,9 +14,18 @@ def staff_a(tenant_a, make_user, login):
 
 def test_crud_and_case_insensitive_uniqueness(tenant_a, staff_a, make_user):
     owner = make_user(tenant_a, role=Role.DRIVER)
-    created = staff_a.post(URL, {"id_token": "04A1B2C3", "type": "ISO14443", "status": "Accepted",
-                                 "expires_at": "2030-01-01T00:00:00Z", "group_id": "FLEET", "owner": owner.pk},
-                           content_type="application/json")
+    created = staff_a.post(
+        URL,
+        {
+            "id_token": "04A1B2C3",
+            "type": "ISO14443",
+            "status": "Accepted",
+            "expires_at": "2030-01-01T00:00:00Z",
+            "group_id": "FLEET",
+            "owner": owner.pk,
+        },
+        content_type="application/json",
+    )
     assert created.status_code == 201, created.content
     token_id = created.json()["id"]
     dup = staff_a.post(URL, {"id_token": "04a1b2c3"}, content_type="application/json")

@@ -84,37 +84,42 @@ def e2e_org(django_db_setup, django_db_blocker) -> Organization:
     with django_db_blocker.unblock():
         org = Organization.objects.filter(slug=E2E_SLUG).first()
         if org is None:
-            org = organization_create(name="OCPP e2e", slug=E2E_SLUG, admin_email="admin@ocpp-e2e.example",
-                                      admin_password=PASSWORD)
+            org = organization_create(
+                name="OCPP e2e", slug=E2E_SLUG, admin_email="admin@ocpp-e2e.example", admin_password=PASSWORD
+            )
         org.e2e_host = org.primary_domain.domain
     return org
 
 
-@pytest.fixture(scope="session")
-def live_server_ocpp(e2e_org, tmp_path_factory):
+def start_server(org: Organization, log_path: Path) -> tuple[subprocess.Popen, LiveServer]:
+    """Start `uvicorn config.asgi:application` on a free port, serving the test database."""
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("ocpp-server") / "server.log"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.csms.e2e_settings",
-           "EVZONE_TEST_DB_NAME": connection.settings_dict["NAME"], "PYTHONUNBUFFERED": "1",
-           # Profile 3 behind a TLS proxy that passes the client certificate's CN.
-           "OCPP_CLIENT_CERT_HEADER": "X-SSL-Client-CN"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.csms.e2e_settings",
+        "EVZONE_TEST_DB_NAME": connection.settings_dict["NAME"],
+        "PYTHONUNBUFFERED": "1",
+        # Profile 3 behind a TLS proxy that passes the client certificate's CN.
+        "OCPP_CLIENT_CERT_HEADER": "X-SSL-Client-CN",
+    }
+    argv = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port)]
+    argv += ["--log-level", "warning", "--timeout-graceful-shutdown", "1"]
     with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-             "--log-level", "warning", "--timeout-graceful-shutdown", "1"],
-            cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
-    server = LiveServer(port, e2e_org, log_path)
+        proc = subprocess.Popen(argv, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = LiveServer(port, org, log_path)
     deadline = time.monotonic() + 30
     while True:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
+            return proc, server
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
                 raise RuntimeError("live OCPP server did not start:\n" + server.log()) from None
             time.sleep(0.05)
-    yield server
+
+
+def stop_server(proc: subprocess.Popen) -> None:
     proc.terminate()
     try:
         proc.wait(10)
@@ -123,12 +128,26 @@ def live_server_ocpp(e2e_org, tmp_path_factory):
         proc.wait()
 
 
+@pytest.fixture(scope="session")
+def live_server_ocpp(e2e_org, tmp_path_factory):
+    proc, server = start_server(e2e_org, tmp_path_factory.mktemp("ocpp-server") / "server.log")
+    yield server
+    stop_server(proc)
+
+
 def wipe_ocpp_tables_here() -> None:
     from apps.accounts.models import User
     from apps.chargers.models import ChargePoint, Location
     from apps.charging.models import IdToken, MeterValue, Transaction
     from apps.csms.models import Command, CsmsSettings, MessageLog
 
+    # Sessions that ended were priced: their CDRs and receipts are immutable (no delete()
+    # by design), so empty those tables wholesale first.
+    from apps.billing.models import ChargeDetailRecord, Invoice, InvoiceDelivery, InvoiceLine
+
+    with connection.cursor() as cursor:
+        tables = ", ".join(m._meta.db_table for m in (InvoiceDelivery, InvoiceLine, Invoice, ChargeDetailRecord))
+        cursor.execute(f"TRUNCATE {tables} CASCADE")
     for model in (MeterValue, Transaction, IdToken, Command, MessageLog, ChargePoint, Location, CsmsSettings):
         model.objects.all().delete()
     User.objects.exclude(email="admin@ocpp-e2e.example").delete()

@@ -82,10 +82,12 @@ class FakeCharger(ChargePoint):
 
     @on(Action.get_configuration)
     async def on_get_configuration(self, **kw):
-        default = call_result.GetConfiguration(configuration_key=[
-            {"key": "HeartbeatInterval", "readonly": False, "value": "300"},
-            {"key": "NumberOfConnectors", "readonly": True, "value": "2"},
-        ])
+        default = call_result.GetConfiguration(
+            configuration_key=[
+                {"key": "HeartbeatInterval", "readonly": False, "value": "300"},
+                {"key": "NumberOfConnectors", "readonly": True, "value": "2"},
+            ]
+        )
         return await self._answer("GetConfiguration", kw, default)
 
     @on(Action.trigger_message)
@@ -138,15 +140,29 @@ class FakeCharger(ChargePoint):
 
 
 @contextlib.asynccontextmanager
-async def charger(server, identity: str, *, password: str | None = None, subprotocols=("ocpp1.6",),
-                  by_path: bool = True, host: str | None = None, headers: dict | None = None):
+async def charger(
+    server,
+    identity: str,
+    *,
+    password: str | None = None,
+    subprotocols=("ocpp1.6",),
+    by_path: bool = True,
+    host: str | None = None,
+    headers: dict | None = None,
+    open_timeout: float = 5,
+):
     """Connect a FakeCharger; yields it with its receive loop running."""
     extra = dict(headers or {})
     if password is not None:
         extra.update(basic(identity, password))
-    ws = await websockets.connect(server.url(identity, by_path=by_path, host=host), host="127.0.0.1",
-                                  port=server.port, subprotocols=list(subprotocols), additional_headers=extra,
-                                  open_timeout=5)
+    ws = await websockets.connect(
+        server.url(identity, by_path=by_path, host=host),
+        host="127.0.0.1",
+        port=server.port,
+        subprotocols=list(subprotocols),
+        additional_headers=extra,
+        open_timeout=open_timeout,
+    )
     cp = FakeCharger(identity, ws)
     task = asyncio.create_task(cp.start())
     try:
@@ -159,8 +175,7 @@ async def charger(server, identity: str, *, password: str | None = None, subprot
 
 
 async def boot(cp: FakeCharger, **extra):
-    return await cp.call(call.BootNotification(charge_point_vendor="EVzoneTest", charge_point_model="Sim-2",
-                                               **extra))
+    return await cp.call(call.BootNotification(charge_point_vendor="EVzoneTest", charge_point_model="Sim-2", **extra))
 
 
 async def wait_for(predicate, timeout: float = 5.0, interval: float = 0.05):

@@ -47,8 +47,7 @@ def test_console_ok_error_invalid_offline_timeout(e2e_db, api):
 
         error = post(api, "GetInstalledCertificateIds", {"certificateType": "CentralSystemRootCertificate"})
         assert error.status_code == 200
-        assert error.json()["status"] == "error" and error.json()["error"]["code"] in ("NotImplemented",
-                                                                                       "NotSupported")
+        assert error.json()["status"] == "error" and error.json()["error"]["code"] in ("NotImplemented", "NotSupported")
         cp.delay["Reset"] = 1.4
         slow = post(api, "Reset", {"type": "Hard"}, timeout=1)
         assert slow.status_code == 504 and slow.json()["code"] == "timeout"
@@ -58,8 +57,11 @@ def test_console_ok_error_invalid_offline_timeout(e2e_db, api):
 def test_console_needs_operator_role(e2e_db, api_client):
     e2e_db.run(charge_point_create, identity="API-CP", password=PASSWORD)
     assert post(api_client(Role.FINANCE), "Reset", {"type": "Soft"}).status_code == 403
-    anonymous = e2e_db.run(lambda: Client(HTTP_HOST=e2e_db.host).post("/api/v1/charge-points/API-CP/ocpp/Reset",
-                                                                       {"type": "Soft"}, "application/json"))
+    anonymous = e2e_db.run(
+        lambda: Client(HTTP_HOST=e2e_db.host).post(
+            "/api/v1/charge-points/API-CP/ocpp/Reset", {"type": "Soft"}, "application/json"
+        )
+    )
     assert anonymous.status_code == 401
 
 
@@ -73,8 +75,12 @@ def test_messages_endpoint_lists_every_frame(e2e_db, api):
         time.sleep(0.1)
     rows = api.get("/api/v1/charge-points/API-CP/messages/").json()["results"]
     seen = {(r["direction"], r["message_type"], r["action"]) for r in rows}
-    assert {("in", 2, "BootNotification"), ("out", 3, "BootNotification"), ("out", 2, "ClearCache"),
-            ("in", 3, "ClearCache")} <= seen
+    assert {
+        ("in", 2, "BootNotification"),
+        ("out", 3, "BootNotification"),
+        ("out", 2, "ClearCache"),
+        ("in", 3, "ClearCache"),
+    } <= seen
     answer = next(r for r in rows if r["action"] == "ClearCache" and r["direction"] == "in")
     assert answer["payload"] == {"status": "Accepted"} and answer["latency_ms"] is not None
     only_out = api.get("/api/v1/charge-points/API-CP/messages/?direction=out&action=ClearCache").json()["results"]

@@ -25,8 +25,9 @@ def test_cold_boot_accepted_by_path_and_marks_online(e2e_db):
     async def scenario():
         async with charger(e2e_db, "E2E-BOOT", password=PASSWORD) as cp:
             assert cp._connection.subprotocol == "ocpp1.6"
-            result = await boot(cp, charge_point_serial_number="SN-1", firmware_version="1.2.3", iccid="8931",
-                                meter_type="ABB")
+            result = await boot(
+                cp, charge_point_serial_number="SN-1", firmware_version="1.2.3", iccid="8931", meter_type="ABB"
+            )
             assert result.status == "Accepted"
             assert result.interval == 300
             hb = await cp.call(call.Heartbeat())
@@ -75,16 +76,24 @@ def test_basic_auth_refused_with_401(e2e_db, case):
         identity, headers = "E2E-AUTH", {}
         if case == "wrong-password":
             from tests.csms.e2e import basic
+
             headers = basic("E2E-AUTH", "not-the-right-password")
         elif case == "wrong-user":
             from tests.csms.e2e import basic
+
             headers = basic("SOMEONE-ELSE", PASSWORD)
         elif case == "unknown-identity":
             from tests.csms.e2e import basic
+
             identity, headers = "E2E-NOBODY", basic("E2E-NOBODY", PASSWORD)
         with pytest.raises(websockets.InvalidStatus) as exc:
-            await websockets.connect(e2e_db.url(identity), host="127.0.0.1", port=e2e_db.port,
-                                     subprotocols=["ocpp1.6"], additional_headers=headers)
+            await websockets.connect(
+                e2e_db.url(identity),
+                host="127.0.0.1",
+                port=e2e_db.port,
+                subprotocols=["ocpp1.6"],
+                additional_headers=headers,
+            )
         response = exc.value.response
         assert response.status_code == 401
         # Nothing else learned: same answer, empty body, whatever was wrong.
@@ -93,6 +102,26 @@ def test_basic_auth_refused_with_401(e2e_db, case):
 
     asyncio.run(scenario())
     assert not e2e_db.run(lambda: ChargePoint.objects.filter(identity="E2E-NOBODY").exists())
+
+
+def test_password_guessing_is_throttled(e2e_db):
+    e2e_db.run(charge_point_create, identity="E2E-BRUTE", password=PASSWORD)
+
+    async def attempt(password):
+        try:
+            async with charger(e2e_db, "E2E-BRUTE", password=password) as cp:
+                return (await boot(cp)).status
+        except websockets.InvalidStatus as exc:
+            return exc.response.status_code
+
+    async def scenario():
+        assert await attempt(PASSWORD) == "Accepted"
+        for i in range(10):
+            assert await attempt(f"guess-number-{i:04d}-x") == 401
+        # Even the right password is refused until the window passes.
+        assert await attempt(PASSWORD) == 401
+
+    asyncio.run(scenario())
 
 
 def test_profile_2_requires_tls(e2e_db):
@@ -136,9 +165,14 @@ def test_subprotocol_negotiation(e2e_db):
             assert cp._connection.subprotocol == "ocpp1.6"
         # None in common: handshake completes without a subprotocol, then the server closes.
         from tests.csms.e2e import basic
-        ws = await websockets.connect(e2e_db.url("E2E-SUB"), host="127.0.0.1", port=e2e_db.port,
-                                      subprotocols=["ocpp1.5", "ocpp2.0"],
-                                      additional_headers=basic("E2E-SUB", PASSWORD))
+
+        ws = await websockets.connect(
+            e2e_db.url("E2E-SUB"),
+            host="127.0.0.1",
+            port=e2e_db.port,
+            subprotocols=["ocpp1.5", "ocpp2.0"],
+            additional_headers=basic("E2E-SUB", PASSWORD),
+        )
         assert ws.subprotocol is None
         with pytest.raises(websockets.ConnectionClosed) as exc:
             await asyncio.wait_for(ws.recv(), 5)
@@ -159,8 +193,10 @@ def test_unknown_identity_pending_then_accepted(e2e_db):
                 await cp.call(call.Authorize(id_tag="TAG"), suppress=False)
             assert type(exc.value).__name__ == "SecurityError"
             # An operator accepts it; the next boot says so.
-            await in_thread(e2e_db.schema, lambda: ChargePoint.objects.filter(identity="E2E-NEW").update(
-                registration_status="Accepted"))
+            await in_thread(
+                e2e_db.schema,
+                lambda: ChargePoint.objects.filter(identity="E2E-NEW").update(registration_status="Accepted"),
+            )
             assert (await boot(cp)).status == "Accepted"
             auth = await cp.call(call.Authorize(id_tag="TAG"))
             assert auth.id_tag_info["status"] == "Invalid"

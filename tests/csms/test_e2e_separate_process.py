@@ -33,16 +33,26 @@ with schema_context({schema!r}):
 
 def test_command_from_another_process(e2e_db):
     e2e_db.run(charge_point_create, identity="E2E-PROC", password=PASSWORD)
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.csms.e2e_settings",
-           "EVZONE_TEST_DB_NAME": connection.settings_dict["NAME"]}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.csms.e2e_settings",
+        "EVZONE_TEST_DB_NAME": connection.settings_dict["NAME"],
+    }
 
     async def scenario():
         async with charger(e2e_db, "E2E-PROC", password=PASSWORD) as cp:
             from tests.csms.e2e import boot
+
             await boot(cp)
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-c", SCRIPT.format(schema=e2e_db.schema), cwd=BASE_DIR, env=env,
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+                sys.executable,
+                "-c",
+                SCRIPT.format(schema=e2e_db.schema),
+                cwd=BASE_DIR,
+                env=env,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
             out, err = await asyncio.wait_for(proc.communicate(), 60)
             assert proc.returncode == 0, err.decode()
             assert cp.received == [("Reset", {"type": "Hard"})]

@@ -45,8 +45,9 @@ class Harness:
         self.cp = cp
         self.sent: list = []
         self.log: list = []
-        ctx = ChargerContext(schema=connection.schema_name, charge_point_id=cp.pk, identity=cp.identity,
-                             registration_status=status)
+        ctx = ChargerContext(
+            schema=connection.schema_name, charge_point_id=cp.pk, identity=cp.identity, registration_status=status
+        )
         self.session = V16Session(ctx=ctx, send=self._send, db=inline_db, log=self.log.append)
 
     async def _send(self, text):
@@ -86,9 +87,19 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 def test_boot_notification_stores_data_and_uses_configured_interval(h):
     csms_settings_update(heartbeat_interval=120)
-    answer = h.ok("BootNotification", {"chargePointVendor": "ACME", "chargePointModel": "X1",
-                                       "chargePointSerialNumber": "S-9", "firmwareVersion": "4.2", "iccid": "8949",
-                                       "imsi": "2620", "meterType": "EEM", "meterSerialNumber": "M-1"})
+    answer = h.ok(
+        "BootNotification",
+        {
+            "chargePointVendor": "ACME",
+            "chargePointModel": "X1",
+            "chargePointSerialNumber": "S-9",
+            "firmwareVersion": "4.2",
+            "iccid": "8949",
+            "imsi": "2620",
+            "meterType": "EEM",
+            "meterSerialNumber": "M-1",
+        },
+    )
     assert answer["status"] == "Accepted" and answer["interval"] == 120
     datetime.fromisoformat(answer["currentTime"].replace("Z", "+00:00"))
     cp = ChargePoint.objects.get(pk=h.cp.pk)
@@ -109,30 +120,44 @@ def test_boot_pending_charger_gets_pending_and_retry_interval(h):
 
 
 def test_status_notification_updates_connector_and_keeps_history(h):
-    h.ok("StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": "Available",
-                                "timestamp": ts(NOW)})
-    h.ok("StatusNotification", {"connectorId": 1, "errorCode": "GroundFailure", "status": "Faulted",
-                                "info": "RCD", "vendorErrorCode": "E12", "vendorId": "ACME",
-                                "timestamp": ts(NOW + timedelta(minutes=2))})
+    h.ok("StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": "Available", "timestamp": ts(NOW)})
+    h.ok(
+        "StatusNotification",
+        {
+            "connectorId": 1,
+            "errorCode": "GroundFailure",
+            "status": "Faulted",
+            "info": "RCD",
+            "vendorErrorCode": "E12",
+            "vendorId": "ACME",
+            "timestamp": ts(NOW + timedelta(minutes=2)),
+        },
+    )
     # Queued while offline, delivered late: history yes, current state no.
-    h.ok("StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": "Preparing",
-                                "timestamp": ts(NOW + timedelta(minutes=1))})
+    h.ok(
+        "StatusNotification",
+        {"connectorId": 1, "errorCode": "NoError", "status": "Preparing", "timestamp": ts(NOW + timedelta(minutes=1))},
+    )
     h.ok("StatusNotification", {"connectorId": 0, "errorCode": "NoError", "status": "Available"})
     c1 = Connector.objects.get(charge_point=h.cp, connector_id=1)
     assert (c1.status, c1.error_code, c1.info, c1.vendor_error_code) == ("Faulted", "GroundFailure", "RCD", "E12")
     assert Connector.objects.get(charge_point=h.cp, connector_id=0).status == "Available"
-    history = list(ConnectorStatusHistory.objects.filter(charge_point=h.cp, connector_id=1)
-                   .values_list("status", flat=True))
+    history = list(
+        ConnectorStatusHistory.objects.filter(charge_point=h.cp, connector_id=1).values_list("status", flat=True)
+    )
     assert history == ["Faulted", "Preparing", "Available"]
 
 
-@pytest.mark.parametrize(("status", "expires", "expected"), [
-    ("Accepted", None, "Accepted"),
-    ("Blocked", None, "Blocked"),
-    ("Accepted", -1, "Expired"),
-    ("Expired", None, "Expired"),
-    ("Invalid", None, "Invalid"),
-])
+@pytest.mark.parametrize(
+    ("status", "expires", "expected"),
+    [
+        ("Accepted", None, "Accepted"),
+        ("Blocked", None, "Blocked"),
+        ("Accepted", -1, "Expired"),
+        ("Expired", None, "Expired"),
+        ("Invalid", None, "Invalid"),
+    ],
+)
 def test_authorize(h, status, expires, expected):
     expires_at = datetime.now(UTC) + timedelta(days=expires) if expires else None
     id_token_create(id_token="TAG-1", status=status, expires_at=expires_at, group_id="FLEET-7")
@@ -154,21 +179,43 @@ def test_charging_session_with_meter_values_and_idempotent_retries(h):
     # Retried (our answer was lost): same id, one transaction.
     assert h.ok("StartTransaction", start)["transactionId"] == first["transactionId"]
     tx_id = first["transactionId"]
-    sample = {"connectorId": 1, "transactionId": tx_id, "meterValue": [{
-        "timestamp": ts(NOW + timedelta(minutes=5)),
-        "sampledValue": [
-            {"value": "2500", "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
-            {"value": "7.4", "measurand": "Power.Active.Import", "unit": "kW", "phase": "L1"},
-            {"value": "16.2", "measurand": "Current.Import", "unit": "A", "phase": "L2", "location": "Outlet",
-             "context": "Sample.Periodic"},
-            {"value": "0x1F2E", "format": "SignedData"},
-        ]}]}
+    sample = {
+        "connectorId": 1,
+        "transactionId": tx_id,
+        "meterValue": [
+            {
+                "timestamp": ts(NOW + timedelta(minutes=5)),
+                "sampledValue": [
+                    {"value": "2500", "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+                    {"value": "7.4", "measurand": "Power.Active.Import", "unit": "kW", "phase": "L1"},
+                    {
+                        "value": "16.2",
+                        "measurand": "Current.Import",
+                        "unit": "A",
+                        "phase": "L2",
+                        "location": "Outlet",
+                        "context": "Sample.Periodic",
+                    },
+                    {"value": "0x1F2E", "format": "SignedData"},
+                ],
+            }
+        ],
+    }
     h.ok("MeterValues", sample)
     h.ok("MeterValues", sample)  # retried: no duplicates
-    stop = {"transactionId": tx_id, "meterStop": 9000, "timestamp": ts(NOW + timedelta(minutes=30)),
-            "reason": "EVDisconnected", "idTag": "TAG-1",
-            "transactionData": [{"timestamp": ts(NOW + timedelta(minutes=30)),
-                                 "sampledValue": [{"value": "9000", "context": "Transaction.End"}]}]}
+    stop = {
+        "transactionId": tx_id,
+        "meterStop": 9000,
+        "timestamp": ts(NOW + timedelta(minutes=30)),
+        "reason": "EVDisconnected",
+        "idTag": "TAG-1",
+        "transactionData": [
+            {
+                "timestamp": ts(NOW + timedelta(minutes=30)),
+                "sampledValue": [{"value": "9000", "context": "Transaction.End"}],
+            }
+        ],
+    }
     assert h.ok("StopTransaction", stop)["idTagInfo"]["status"] == "Accepted"
     h.ok("StopTransaction", stop)
     tx = Transaction.objects.get()
@@ -187,13 +234,22 @@ def test_charging_session_with_meter_values_and_idempotent_retries(h):
 def test_start_transaction_concurrent_tx_and_offline_order(h):
     token = id_token_create(id_token="TAG-1")
     other = charge_point_create(identity="CP-OTHER", security_profile=0)
-    Transaction.objects.create(charge_point=other, evse_id=1, connector_id=1, id_tag="TAG-1", id_token=token,
-                               meter_start=0, started_at=NOW, start_key="x")
+    Transaction.objects.create(
+        charge_point=other,
+        evse_id=1,
+        connector_id=1,
+        id_tag="TAG-1",
+        id_token=token,
+        meter_start=0,
+        started_at=NOW,
+        start_key="x",
+    )
     answer = h.ok("StartTransaction", {"connectorId": 1, "idTag": "TAG-1", "meterStart": 0, "timestamp": ts(NOW)})
     assert answer["idTagInfo"]["status"] == "ConcurrentTx"
     # Offline transactions replayed later with past timestamps: stored, ordered by their own time.
-    early = h.ok("StartTransaction", {"connectorId": 2, "idTag": "X", "meterStart": 0,
-                                      "timestamp": ts(NOW - timedelta(days=1))})
+    early = h.ok(
+        "StartTransaction", {"connectorId": 2, "idTag": "X", "meterStart": 0, "timestamp": ts(NOW - timedelta(days=1))}
+    )
     assert early["idTagInfo"]["status"] == "Invalid"
     ordered = list(Transaction.objects.filter(charge_point=h.cp).values_list("started_at", flat=True))
     assert ordered == [NOW, NOW - timedelta(days=1)]
@@ -223,16 +279,21 @@ def test_notifications_are_stored(h):
 # --------------------------------------------------------------------------- errors
 
 
-@pytest.mark.parametrize(("frame", "code", "uid"), [
-    ("this is not json", "FormationViolation", "-1"),
-    ('{"a": 1}', "FormationViolation", "-1"),
-    ("[]", "FormationViolation", "-1"),
-    ('[7, "u-7", "Heartbeat", {}]', "FormationViolation", "u-7"),
-    ('[2, 12, "Heartbeat", {}]', "FormationViolation", "-1"),
-    ('[2, "' + "x" * 37 + '", "Heartbeat", {}]', "FormationViolation", "-1"),
-    ('[2, "u-1", "Heartbeat"]', "FormationViolation", "u-1"),
-    ('[2, "u-1", "Heartbeat", []]', "FormationViolation", "u-1"),
-])
+@pytest.mark.parametrize(
+    ("frame", "code", "uid"),
+    [
+        ("this is not json", "FormationViolation", "-1"),
+        ('{"a": 1}', "FormationViolation", "-1"),
+        ("[]", "FormationViolation", "-1"),
+        ('[7, "u-7", "Heartbeat", {}]', "FormationViolation", "u-7"),
+        ('[2, 12, "Heartbeat", {}]', "FormationViolation", "-1"),
+        ('[2, "' + "x" * 37 + '", "Heartbeat", {}]', "FormationViolation", "-1"),
+        ('[2, "u-1", "Heartbeat"]', "FormationViolation", "u-1"),
+        ('[2, "u-1", "Heartbeat", []]', "FormationViolation", "u-1"),
+        ("[" * 100_000 + "]" * 100_000, "FormationViolation", "-1"),
+        ('[2, "u-2", "Heartbeat", {"x": NaN}]', "FormationViolation", "-1"),
+    ],
+)
 def test_malformed_frames_get_callerror(h, frame, code, uid):
     replies = h.raw(frame)
     assert len(replies) == 1
@@ -245,30 +306,58 @@ def test_broken_response_frames_are_not_answered(h):
     assert h.raw('[4, "u-1", "GenericError"]') == []
 
 
-@pytest.mark.parametrize(("action", "code"), [
-    ("FlyToTheMoon", "NotImplemented"),     # not an OCPP 1.6 action at all
-    ("Reset", "NotSupported"),              # a 1.6 action, but not one a charger sends us
-    ("GetConfiguration", "NotSupported"),
-])
+@pytest.mark.parametrize(
+    ("action", "code"),
+    [
+        ("FlyToTheMoon", "NotImplemented"),  # not an OCPP 1.6 action at all
+        ("Reset", "NotSupported"),  # a 1.6 action, but not one a charger sends us
+        ("GetConfiguration", "NotSupported"),
+    ],
+)
 def test_unknown_vs_unsupported_action(h, action, code):
     assert h.call(action, {})[2] == code
 
 
-@pytest.mark.parametrize(("payload", "code"), [
-    ({"chargePointVendor": "ACME"}, "ProtocolError"),                                   # required missing
-    ({"chargePointVendor": 5, "chargePointModel": "X"}, "TypeConstraintViolation"),       # wrong type
-    ({"chargePointVendor": "A" * 21, "chargePointModel": "X"}, "TypeConstraintViolation"),  # CiString20
-    ({"chargePointVendor": "A", "chargePointModel": "X", "bogus": 1}, "FormationViolation"),
-])
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        ({"chargePointVendor": "ACME"}, "ProtocolError"),  # required missing
+        ({"chargePointVendor": 5, "chargePointModel": "X"}, "TypeConstraintViolation"),  # wrong type
+        ({"chargePointVendor": "A" * 21, "chargePointModel": "X"}, "TypeConstraintViolation"),  # CiString20
+        ({"chargePointVendor": "A", "chargePointModel": "X", "bogus": 1}, "FormationViolation"),
+    ],
+)
 def test_schema_invalid_boot(h, payload, code):
     assert h.call("BootNotification", payload)[2] == code
+
+
+@pytest.mark.parametrize(
+    ("action", "payload"),
+    [
+        ("StatusNotification", {"connectorId": -1, "errorCode": "NoError", "status": "Available"}),
+        (
+            "MeterValues",
+            {
+                "connectorId": -2,
+                "meterValue": [{"timestamp": "2026-01-01T00:00:00Z", "sampledValue": [{"value": "1"}]}],
+            },
+        ),
+        ("StartTransaction", {"connectorId": 0, "idTag": "X", "meterStart": 0, "timestamp": "2026-01-01T00:00:00Z"}),
+        ("StatusNotification", {"connectorId": 2**40, "errorCode": "NoError", "status": "Available"}),
+        ("StopTransaction", {"transactionId": 1, "meterStop": 2**70, "timestamp": "2026-01-01T00:00:00Z"}),
+    ],
+)
+def test_out_of_range_connector_is_property_violation(h, action, payload):
+    assert h.call(action, payload)[2] == "PropertyConstraintViolation"
 
 
 def test_property_constraint_and_bad_timestamp(h):
     reply = h.call("StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": "Sleeping"})
     assert reply[2] == "PropertyConstraintViolation"
-    reply = h.call("StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": "Available",
-                                          "timestamp": "yesterday"})
+    reply = h.call(
+        "StatusNotification",
+        {"connectorId": 1, "errorCode": "NoError", "status": "Available", "timestamp": "yesterday"},
+    )
     assert reply[2] == "TypeConstraintViolation"
 
 
@@ -285,7 +374,9 @@ def test_handler_crash_is_internal_error_not_exception(h, monkeypatch):
 def test_every_frame_is_logged_with_latency(h):
     h.ok("Heartbeat", {})
     assert [(e["direction"], e["message_type"], e["action"]) for e in h.log] == [
-        ("in", 2, "Heartbeat"), ("out", 3, "Heartbeat")]
+        ("in", 2, "Heartbeat"),
+        ("out", 3, "Heartbeat"),
+    ]
     assert h.log[1]["latency_ms"] is not None and h.log[1]["unique_id"] == "m-1"
 
 
@@ -299,8 +390,18 @@ def test_outbound_call_resolves_with_answer_and_stores_configuration(h):
         await asyncio.sleep(0)
         frame = h.sent[-1]
         assert frame[0] == 2 and frame[2] == "GetConfiguration"
-        await h.session.route_message(json.dumps([3, frame[1], {"configurationKey": [
-            {"key": "HeartbeatInterval", "readonly": False, "value": "60"}], "unknownKey": []}]))
+        await h.session.route_message(
+            json.dumps(
+                [
+                    3,
+                    frame[1],
+                    {
+                        "configurationKey": [{"key": "HeartbeatInterval", "readonly": False, "value": "60"}],
+                        "unknownKey": [],
+                    },
+                ]
+            )
+        )
         return await task
 
     outcome = asyncio.run(scenario())

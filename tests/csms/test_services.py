@@ -40,12 +40,15 @@ def test_parse_basic_auth():
     assert parse_basic_auth(None) is None
 
 
-@pytest.mark.parametrize(("header", "secure", "allowed"), [
-    (basic("CP-1", PASSWORD), False, True),
-    (basic("CP-1", PASSWORD + "!"), False, False),
-    (basic("CP-2", PASSWORD), False, False),
-    (None, False, False),
-])
+@pytest.mark.parametrize(
+    ("header", "secure", "allowed"),
+    [
+        (basic("CP-1", PASSWORD), False, True),
+        (basic("CP-1", PASSWORD + "!"), False, False),
+        (basic("CP-2", PASSWORD), False, False),
+        (None, False, False),
+    ],
+)
 def test_profile_1(cp, header, secure, allowed):
     assert connection_authorize(identity="CP-1", authorization=header, secure=secure).allowed is allowed
 
@@ -69,8 +72,10 @@ def test_profile_0_2_and_3(in_tenant_a):
     assert connection_authorize(identity="P3", authorization=None, secure=True, client_cert_identity="P3").allowed
 
 
-@pytest.mark.parametrize(("policy", "allowed", "status"), [
-    ("reject", False, None), ("pending", True, "Pending"), ("accept", True, "Accepted")])
+@pytest.mark.parametrize(
+    ("policy", "allowed", "status"),
+    [("reject", False, None), ("pending", True, "Pending"), ("accept", True, "Accepted")],
+)
 def test_unknown_identity_policy(in_tenant_a, policy, allowed, status):
     csms_settings_update(unknown_identity_policy=policy)
     decision = connection_authorize(identity="NEW-1", authorization=None, secure=False)
@@ -100,8 +105,9 @@ def test_message_log_purge_respects_retention(in_tenant_a, tenant_a):
     csms_settings_update(message_log_retention_days=7)
     now = timezone.now()
     for age in (1, 6, 8, 30):
-        MessageLog.objects.create(charge_point_id=1, identity="CP", direction="in", message_type=2,
-                                  timestamp=now - timedelta(days=age))
+        MessageLog.objects.create(
+            charge_point_id=1, identity="CP", direction="in", message_type=2, timestamp=now - timedelta(days=age)
+        )
     assert message_log_purge(now=now) == 2
     assert MessageLog.objects.count() == 2
 
@@ -112,8 +118,13 @@ def test_tasks_fan_out_over_tenants(tenant_a, tenant_b):
         with schema_context(org.schema_name):
             cp = charge_point_create(identity="STALE", password=PASSWORD)
             charge_point_connected(charge_point_id=cp.pk, connection_id="c", protocol_version="ocpp1.6", at=old)
-            MessageLog.objects.create(charge_point_id=cp.pk, identity="STALE", direction="in", message_type=2,
-                                      timestamp=old - timedelta(days=90))
+            MessageLog.objects.create(
+                charge_point_id=cp.pk,
+                identity="STALE",
+                direction="in",
+                message_type=2,
+                timestamp=old - timedelta(days=90),
+            )
     assert mark_stale_offline() == 2
     assert purge_message_log() == 2
     with schema_context(tenant_b.schema_name):
@@ -128,3 +139,55 @@ def test_command_answer_wins_over_timeout(cp):
     command.refresh_from_db()
     assert (command.status, command.response, command.latency_ms) == ("ok", {"status": "Accepted"}, 5)
     assert Command.objects.count() == 1
+
+
+def test_send_command_task_records_the_command(cp):
+    from apps.csms.tasks import send_command
+
+    assert send_command.delay(cp.pk, "ClearCache", {}).get() == "offline"
+    command = Command.objects.get()
+    assert (command.action, command.source, command.status) == ("ClearCache", "task", "offline")
+
+
+def test_pending_registrations_are_capped(in_tenant_a, monkeypatch):
+    monkeypatch.setattr("apps.csms.services.MAX_PENDING_UNKNOWN", 2)
+    csms_settings_update(unknown_identity_policy="pending")
+    allowed = [connection_authorize(identity=f"NEW-{i}", authorization=None, secure=False).allowed for i in range(3)]
+    assert allowed == [True, True, False]
+    # Known (already pending) chargers still get in.
+    assert connection_authorize(identity="NEW-0", authorization=None, secure=False).allowed
+
+
+def test_settings_api_is_for_admins(tenant_a, make_user, login):
+    from apps.accounts.models import Role
+
+    admin = login(tenant_a, make_user(tenant_a, role=Role.OPERATOR_ADMIN))
+    body = admin.get("/api/v1/ocpp-settings/").json()
+    assert body == {
+        "unknown_identity_policy": "reject",
+        "heartbeat_interval": 300,
+        "pending_retry_interval": 60,
+        "message_log_retention_days": 30,
+    }
+    changed = admin.patch(
+        "/api/v1/ocpp-settings/",
+        {"unknown_identity_policy": "pending", "heartbeat_interval": 5},
+        content_type="application/json",
+    )
+    assert changed.status_code == 400 and "heartbeat_interval" in changed.json()["errors"]
+    changed = admin.patch(
+        "/api/v1/ocpp-settings/", {"unknown_identity_policy": "pending"}, content_type="application/json"
+    )
+    assert changed.json()["unknown_identity_policy"] == "pending"
+    tech = login(tenant_a, make_user(tenant_a, role=Role.TECHNICIAN))
+    assert tech.get("/api/v1/ocpp-settings/").status_code == 403
+
+
+def test_settings_are_per_organisation(tenant_a, tenant_b, make_user, login):
+    from apps.accounts.models import Role
+
+    login(tenant_a, make_user(tenant_a, role=Role.OPERATOR_ADMIN)).patch(
+        "/api/v1/ocpp-settings/", {"unknown_identity_policy": "accept"}, content_type="application/json"
+    )
+    client_b = login(tenant_b, make_user(tenant_b, role=Role.OPERATOR_ADMIN))
+    assert client_b.get("/api/v1/ocpp-settings/").json()["unknown_identity_policy"] == "reject"

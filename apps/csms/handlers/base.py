@@ -88,64 +88,114 @@ class SessionBase:
         self._log = log or messagelog.buffer.append
         self._pending: dict[str, _Pending] = {}
         self._outbound_lock = asyncio.Lock()
+        self.closed = False
 
     # ------------------------------------------------------------------ helpers for handlers
     async def db(self, fn, /, **kwargs):
         return await self._db(self.ctx.schema, fn, **kwargs)
 
-    def _record(self, *, direction: str, message_type: int, action: str = "", unique_id: str = "",
-                payload: Any = None, raw: str = "", error_code: str = "", latency_ms: int | None = None) -> None:
+    def _record(
+        self,
+        *,
+        direction: str,
+        message_type: int,
+        action: str = "",
+        unique_id: str = "",
+        payload: Any = None,
+        raw: str = "",
+        error_code: str = "",
+        latency_ms: int | None = None,
+    ) -> None:
         try:
-            self._log(messagelog.entry(
-                schema=self.ctx.schema, charge_point_id=self.ctx.charge_point_id, identity=self.ctx.identity,
-                direction=direction, message_type=message_type, action=action, unique_id=unique_id,
-                payload=payload, raw=raw, error_code=error_code, latency_ms=latency_ms))
+            self._log(
+                messagelog.entry(
+                    schema=self.ctx.schema,
+                    charge_point_id=self.ctx.charge_point_id,
+                    identity=self.ctx.identity,
+                    direction=direction,
+                    message_type=message_type,
+                    action=action,
+                    unique_id=unique_id,
+                    payload=payload,
+                    raw=raw,
+                    error_code=error_code,
+                    latency_ms=latency_ms,
+                    connection_id=self.ctx.connection_id,
+                )
+            )
         except Exception:
             logger.exception("message log append failed")
 
     async def _send(self, text: str) -> None:  # the ocpp library's name for "write a frame"
         await self._send_text(text)
 
-    async def _send_error(self, unique_id: str, code: str, description: str, details: dict | None = None, *,
-                          action: str = "", latency_ms: int | None = None) -> None:
-        self._record(direction="out", message_type=CALLERROR, action=action, unique_id=unique_id,
-                     payload={"errorCode": code, "errorDescription": description, "errorDetails": details or {}},
-                     error_code=code, latency_ms=latency_ms)
+    async def _send_error(
+        self,
+        unique_id: str,
+        code: str,
+        description: str,
+        details: dict | None = None,
+        *,
+        action: str = "",
+        latency_ms: int | None = None,
+    ) -> None:
+        self._record(
+            direction="out",
+            message_type=CALLERROR,
+            action=action,
+            unique_id=unique_id,
+            payload={"errorCode": code, "errorDescription": description, "errorDetails": details or {}},
+            error_code=code,
+            latency_ms=latency_ms,
+        )
         await self._send(error_frame(unique_id, code, description, details))
 
     # ------------------------------------------------------------------ inbound
     async def route_message(self, raw_msg: str) -> None:
         """Handle one text frame. Never raises: a bad frame gets a CALLERROR, not a closed socket."""
-        received = time.monotonic()
+        try:
+            await self._route(raw_msg, time.monotonic())
+        except Exception:
+            # Only sending can fail here (the socket is gone); the consumer's disconnect follows.
+            logger.exception("%s: could not handle a frame", self.ctx.identity)
+
+    async def _route(self, raw_msg: str, received: float) -> None:
         try:
             frame = parse_frame(raw_msg, self.errors)
         except FrameError as exc:
-            self._record(direction="in", message_type=0, raw=str(raw_msg), error_code=exc.code,
-                         unique_id=exc.unique_id)
+            self._record(direction="in", message_type=0, raw=str(raw_msg), error_code=exc.code, unique_id=exc.unique_id)
             if exc.reply:
                 await self._send_error(exc.unique_id, exc.code, exc.description, exc.details)
             return
-        except Exception:
-            logger.exception("%s: could not parse frame", self.ctx.identity)
-            return
         if frame.message_type == CALL:
-            self._record(direction="in", message_type=CALL, action=frame.action, unique_id=frame.unique_id,
-                         payload=frame.payload)
-            try:
-                await self._handle_incoming_call(frame, received)
-            except Exception:
-                logger.exception("%s: failed answering %s", self.ctx.identity, frame.action)
+            self._record(
+                direction="in", message_type=CALL, action=frame.action, unique_id=frame.unique_id, payload=frame.payload
+            )
+            await self._handle_incoming_call(frame, received)
             return
         self._handle_response(frame, received)
 
     def _handle_response(self, frame: Frame, received: float) -> None:
         pending = self._pending.get(frame.unique_id)
         latency = int((received - pending.sent_at) * 1000) if pending else None
-        payload = frame.payload if frame.message_type == CALLRESULT else {
-            "errorCode": frame.error_code, "errorDescription": frame.error_description,
-            "errorDetails": frame.error_details}
-        self._record(direction="in", message_type=frame.message_type, action=pending.action if pending else "",
-                     unique_id=frame.unique_id, payload=payload, error_code=frame.error_code, latency_ms=latency)
+        payload = (
+            frame.payload
+            if frame.message_type == CALLRESULT
+            else {
+                "errorCode": frame.error_code,
+                "errorDescription": frame.error_description,
+                "errorDetails": frame.error_details,
+            }
+        )
+        self._record(
+            direction="in",
+            message_type=frame.message_type,
+            action=pending.action if pending else "",
+            unique_id=frame.unique_id,
+            payload=payload,
+            error_code=frame.error_code,
+            latency_ms=latency,
+        )
         if pending is None or pending.future.done():
             # A late answer to a call we gave up on, or a made-up id: logged, otherwise ignored.
             logger.info("%s: response to unknown message id %s", self.ctx.identity, frame.unique_id)
@@ -166,29 +216,44 @@ class SessionBase:
             await self._send_error(frame.unique_id, code, text, action=frame.action, latency_ms=elapsed())
             return
         try:
-            validate(version=self.version, message_type=CALL, action=frame.action, payload=frame.payload,
-                     errors=self.errors)
+            validate(
+                version=self.version, message_type=CALL, action=frame.action, payload=frame.payload, errors=self.errors
+            )
             if frame.action in self.requires_acceptance and self.ctx.registration_status != "Accepted":
-                raise FrameError("SecurityError", f"The charger is {self.ctx.registration_status}, not Accepted.",
-                                 frame.unique_id)
+                raise FrameError(
+                    "SecurityError", f"The charger is {self.ctx.registration_status}, not Accepted.", frame.unique_id
+                )
             response = handler(**camel_to_snake_case(frame.payload))
             if inspect.isawaitable(response):
                 response = await response
             payload = response if isinstance(response, dict) else serialize_as_dict(response)
             payload = snake_to_camel_case(remove_nones(payload))
-            validate(version=self.version, message_type=CALLRESULT, action=frame.action, payload=payload,
-                     errors=self.errors)
+            validate(
+                version=self.version, message_type=CALLRESULT, action=frame.action, payload=payload, errors=self.errors
+            )
         except FrameError as exc:
-            await self._send_error(frame.unique_id, exc.code, exc.description, exc.details, action=frame.action,
-                                   latency_ms=elapsed())
+            await self._send_error(
+                frame.unique_id, exc.code, exc.description, exc.details, action=frame.action, latency_ms=elapsed()
+            )
             return
         except Exception:
             logger.exception("%s: handler for %s failed", self.ctx.identity, frame.action)
-            await self._send_error(frame.unique_id, "InternalError", "The CSMS could not process the request.",
-                                   action=frame.action, latency_ms=elapsed())
+            await self._send_error(
+                frame.unique_id,
+                "InternalError",
+                "The CSMS could not process the request.",
+                action=frame.action,
+                latency_ms=elapsed(),
+            )
             return
-        self._record(direction="out", message_type=CALLRESULT, action=frame.action, unique_id=frame.unique_id,
-                     payload=payload, latency_ms=elapsed())
+        self._record(
+            direction="out",
+            message_type=CALLRESULT,
+            action=frame.action,
+            unique_id=frame.unique_id,
+            payload=payload,
+            latency_ms=elapsed(),
+        )
         await self._send(result_frame(frame.unique_id, payload))
 
     # ------------------------------------------------------------------ outbound
@@ -199,12 +264,15 @@ class SessionBase:
         async with asyncio.timeout(timeout):
             # OCPP-J: at most one outstanding CALL per direction.
             async with self._outbound_lock:
+                if self.closed:  # queued behind a call while the charger went away
+                    raise ConnectionError("charger disconnected")
                 unique_id = str(uuid.uuid4())
                 pending = _Pending(action, loop.create_future(), time.monotonic())
                 self._pending[unique_id] = pending
                 try:
-                    self._record(direction="out", message_type=CALL, action=action, unique_id=unique_id,
-                                 payload=payload)
+                    self._record(
+                        direction="out", message_type=CALL, action=action, unique_id=unique_id, payload=payload
+                    )
                     await self._send(call_frame(unique_id, action, payload))
                     frame = await pending.future
                 finally:
@@ -212,8 +280,13 @@ class SessionBase:
         outcome = CallOutcome(frame=frame, latency_ms=int((time.monotonic() - pending.sent_at) * 1000))
         if outcome.ok:
             try:
-                validate(version=self.version, message_type=CALLRESULT, action=action, payload=frame.payload,
-                         errors=self.errors)
+                validate(
+                    version=self.version,
+                    message_type=CALLRESULT,
+                    action=action,
+                    payload=frame.payload,
+                    errors=self.errors,
+                )
             except FrameError as exc:
                 # Still hand the answer back: this is the support engineer's raw view of the charger.
                 outcome.schema_error = f"{exc.code}: {exc.description}"
@@ -223,6 +296,7 @@ class SessionBase:
         """Store what an answered command tells us (e.g. configuration). Versions override."""
 
     def close(self) -> None:
+        self.closed = True
         for pending in self._pending.values():
             if not pending.future.done():
                 pending.future.set_exception(ConnectionError("charger disconnected"))
