@@ -63,8 +63,31 @@ def charger_list(*, q: str = "", state: str = ""):
     return qs.order_by("identity")
 
 
+def live_power(*, charge_point: ChargePoint) -> dict[int, dict]:
+    """Per connector with a session running: the latest power (kW) and energy so far (kWh)."""
+    result = {}
+    active = Transaction.objects.filter(charge_point=charge_point, status=Transaction.Status.ACTIVE)
+    for tx in active:
+        latest = {}
+        for measurand in ("Power.Active.Import", "Energy.Active.Import.Register"):
+            mv = (
+                MeterValue.objects.filter(transaction=tx, measurand=measurand, phase="", value__isnull=False)
+                .order_by("-timestamp")
+                .first()
+            )
+            if mv is not None:
+                scale = 1000 if (mv.unit or "").lower().startswith("k") else 1
+                latest[measurand] = float(mv.value) * scale
+        result[tx.connector_id] = {
+            "power_kw": latest.get("Power.Active.Import", 0) / 1000,
+            "energy_kwh": max(latest.get("Energy.Active.Import.Register", tx.meter_start) - tx.meter_start, 0) / 1000,
+        }
+    return result
+
+
 def charger_detail(*, charge_point: ChargePoint) -> dict:
     return {
+        "live_power": live_power(charge_point=charge_point),
         "connectors": list(charge_point.connectors.order_by("evse_id", "connector_id")),
         "history": list(ConnectorStatusHistory.objects.filter(charge_point=charge_point)[:12]),
         "configuration": list(charge_point.configuration.all()),
@@ -86,12 +109,36 @@ def message_search(*, charge_point: ChargePoint, q: str = "", action: str = ""):
     return qs.order_by("-timestamp", "-id")
 
 
-def session_list(*, q: str = "", status: str = ""):
-    qs = Transaction.objects.select_related("charge_point", "charge_point__location", "id_token")
+def session_list(
+    *,
+    q: str = "",
+    status: str = "",
+    location: str = "",
+    charger: str = "",
+    driver: str = "",
+    date_from=None,
+    date_to=None,
+):
+    """Sessions, newest first. `date_from`/`date_to` are dates in the current (organisation's) time zone."""
+    from datetime import datetime, time, timedelta
+
+    from django.utils import timezone
+
+    qs = Transaction.objects.select_related("charge_point", "charge_point__location", "id_token", "id_token__owner")
     if q:
         qs = qs.filter(Q(id_tag__icontains=q) | Q(charge_point__identity__icontains=q) | Q(transaction_id__icontains=q))
     if status:
         qs = qs.filter(status=status)
+    if location:
+        qs = qs.filter(charge_point__location_id=location)
+    if charger:
+        qs = qs.filter(charge_point__identity=charger)
+    if driver:
+        qs = qs.filter(Q(id_token__owner__email__icontains=driver) | Q(id_token__owner__full_name__icontains=driver))
+    if date_from:
+        qs = qs.filter(started_at__gte=timezone.make_aware(datetime.combine(date_from, time.min)))
+    if date_to:
+        qs = qs.filter(started_at__lt=timezone.make_aware(datetime.combine(date_to + timedelta(days=1), time.min)))
     return qs.order_by("-started_at")
 
 

@@ -64,9 +64,12 @@ def charger_command(request, identity):
     charge_point = get_object_or_404(ChargePoint, identity=identity)
     action = request.POST.get("action", "")
     try:
-        payload = json.loads(request.POST.get("payload") or "{}")
+        payload = _payload_from_form(action, request.POST)
     except json.JSONDecodeError as exc:
         messages.error(request, f"The payload is not valid JSON: {exc}")
+        return redirect("portal:charger_detail", identity=identity)
+    except ValueError as exc:
+        messages.error(request, f"{action}: {exc}")
         return redirect("portal:charger_detail", identity=identity)
     try:
         result = command_send(
@@ -89,6 +92,55 @@ def charger_command(request, identity):
     return redirect("portal:charger_detail", identity=identity)
 
 
+def _payload_from_form(action: str, data) -> dict:
+    """The command forms on a charger's page post plain fields; the raw console posts JSON.
+    Either way the payload is validated against the OCPP schema by command_send."""
+    if data.get("payload"):
+        return json.loads(data["payload"])
+
+    def integer(name, default=None):
+        raw = (data.get(name) or "").strip()
+        if not raw:
+            if default is None:
+                raise ValueError(f"{name} is required.")
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"{name} must be a whole number.") from None
+
+    if action == "ChangeAvailability":
+        return {"connectorId": integer("connectorId", 0), "type": data.get("type", "")}
+    if action == "TriggerMessage":
+        payload = {"requestedMessage": data.get("requestedMessage", "")}
+        if (data.get("connectorId") or "").strip():
+            payload["connectorId"] = integer("connectorId")
+        return payload
+    if action == "ChangeConfiguration":
+        return {"key": data.get("key", "").strip(), "value": data.get("value", "")}
+    if action == "UpdateFirmware":
+        from datetime import timezone as dt_timezone
+
+        from django.utils import timezone
+
+        raw = (data.get("retrieveDate") or "").strip()
+        if raw:
+            # The form's datetime-local is the organisation's local time (activated per request).
+            from datetime import datetime
+
+            try:
+                local = timezone.make_aware(datetime.fromisoformat(raw))
+            except ValueError:
+                raise ValueError("retrieveDate is not a date and time.") from None
+        else:
+            local = timezone.now()
+        when = local.astimezone(dt_timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return {"location": data.get("location", "").strip(), "retrieveDate": when}
+    if action == "GetDiagnostics":
+        return {"location": data.get("location", "").strip()}
+    return {}
+
+
 @role_required(CAN_VIEW_PORTAL)
 def charger_messages(request, identity):
     charge_point = get_object_or_404(ChargePoint, identity=identity)
@@ -101,14 +153,47 @@ def charger_messages(request, identity):
     )
 
 
+def _session_filters(request) -> dict:
+    from django.utils.dateparse import parse_date
+
+    get = request.GET
+
+    def date(name):
+        # An unparseable date is ignored rather than an error: it is a filter box.
+        try:
+            return parse_date(get.get(name) or "")
+        except ValueError:
+            return None
+
+    return {
+        "q": get.get("q", "").strip(),
+        "status": get.get("status", ""),
+        "location": get.get("location", ""),
+        "charger": get.get("charger", "").strip(),
+        "driver": get.get("driver", "").strip(),
+        "date_from": date("date_from"),
+        "date_to": date("date_to"),
+    }
+
+
 @role_required(CAN_VIEW_PORTAL)
 def session_list(request):
-    q, status = request.GET.get("q", "").strip(), request.GET.get("status", "")
-    sessions = Paginator(selectors.session_list(q=q, status=status), 50).get_page(request.GET.get("page"))
+    from apps.chargers.models import Location
+
+    filters = _session_filters(request)
+    sessions = Paginator(selectors.session_list(**filters), 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "portal/sessions/list.html",
-        {"sessions": sessions, "q": q, "status": status, "statuses": Transaction.Status.choices},
+        {
+            "sessions": sessions,
+            **filters,
+            "statuses": Transaction.Status.choices,
+            "locations": Location.objects.order_by("name"),
+            "query": query.urlencode(),
+        },
     )
 
 
@@ -134,7 +219,7 @@ def session_export(request):
         def write(self, value):
             return value
 
-    qs = selectors.session_list(q=request.GET.get("q", "").strip(), status=request.GET.get("status", ""))
+    qs = selectors.session_list(**_session_filters(request))
     writer = csv.writer(Echo())
 
     def rows():

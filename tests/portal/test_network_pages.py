@@ -2,6 +2,7 @@
 commands, message log search and sessions with their energy chart."""
 
 from datetime import timedelta
+import re
 
 import pytest
 from django.utils import timezone
@@ -212,3 +213,80 @@ def test_session_shows_running_cost_priced_like_its_cdr(tenant_a, make_user, log
     body = client.get(f"/sessions/{network['tx'].pk}/").content.decode()
     # Meter values so far: 1000 → 7000 Wh, i.e. 6 kWh × 0.3277 × 1.19 = 2.339778.
     assert 'data-figure="cost">2.34<' in body and "so far" in body
+
+
+@pytest.mark.django_db
+def test_charger_page_shows_live_power_of_the_running_session(tenant_a, make_user, login, network):
+    body = login(tenant_a, make_user(tenant_a, role=Role.OPERATOR_STAFF)).get("/chargers/CP-ONE/").content.decode()
+    # Latest samples: 11200 W and register 7000 Wh from a start at 1000 Wh.
+    assert 'data-live-power="1">11.2 kW<' in body and "6.00 kWh" in body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "fields, expected",
+    [
+        (
+            {"action": "ChangeAvailability", "connectorId": "2", "type": "Inoperative"},
+            {"connectorId": 2, "type": "Inoperative"},
+        ),
+        (
+            {"action": "TriggerMessage", "requestedMessage": "MeterValues", "connectorId": "1"},
+            {"requestedMessage": "MeterValues", "connectorId": 1},
+        ),
+        (
+            {"action": "TriggerMessage", "requestedMessage": "Heartbeat", "connectorId": ""},
+            {"requestedMessage": "Heartbeat"},
+        ),
+        (
+            {"action": "ChangeConfiguration", "key": "HeartbeatInterval", "value": "120"},
+            {"key": "HeartbeatInterval", "value": "120"},
+        ),
+        (
+            {"action": "GetDiagnostics", "location": "ftp://diag.example/upload"},
+            {"location": "ftp://diag.example/upload"},
+        ),
+        (
+            {"action": "UpdateFirmware", "location": "https://fw.example/1.5.bin", "retrieveDate": "2026-03-02T17:30"},
+            {"location": "https://fw.example/1.5.bin", "retrieveDate": "2026-03-02T16:30:00Z"},
+        ),  # Berlin → UTC
+    ],
+)
+def test_command_forms_build_ocpp_payloads(tenant_a, make_user, login, network, fields, expected):
+    client = login(tenant_a, make_user(tenant_a, role=Role.TECHNICIAN))
+    client.post("/chargers/CP-TWO/command/", fields)  # CP-TWO is offline: recorded, not sent
+    with schema_context(tenant_a.schema_name):
+        command = Command.objects.get(charge_point=network["two"])
+    assert command.action == fields["action"] and command.payload == expected
+
+
+@pytest.mark.django_db
+def test_session_filters_by_location_charger_driver_and_local_dates(tenant_a, make_user, login, network):
+    from apps.chargers.models import Location
+    from apps.charging.services import id_token_create
+
+    driver = make_user(tenant_a, role=Role.DRIVER, email="filter.driver@alpha.example")
+    with schema_context(tenant_a.schema_name):
+        depot = Location.objects.create(name="Filter depot")
+        cp = network["two"]
+        cp.location = depot
+        cp.save(update_fields=["location"])
+        id_token_create(id_token="DRV-TAG", owner=driver)
+        other, _ = transaction_start(
+            charge_point_id=cp.pk, connector_id=1, id_tag="DRV-TAG", meter_start=0, timestamp=timezone.now()
+        )
+    client = login(tenant_a, make_user(tenant_a, role=Role.OPERATOR_STAFF))
+
+    def ids(**params):
+        body = client.get("/sessions/", params).content.decode()
+        return {int(n) for n in re.findall(r'href="/sessions/(\d+)/"', body)}
+
+    assert ids() == {network["tx"].pk, other.pk}
+    assert ids(location=depot.pk) == {other.pk}
+    assert ids(charger="CP-ONE") == {network["tx"].pk}
+    assert ids(driver="filter.driver") == {other.pk}
+    today = timezone.localdate()
+    assert ids(date_from=today.isoformat(), date_to=today.isoformat()) >= {other.pk}
+    assert ids(date_from=(today + timedelta(days=1)).isoformat()) == set()
+    export = client.get("/sessions/export.csv", {"driver": "filter.driver"})
+    assert "DRV-TAG" in b"".join(export.streaming_content).decode()

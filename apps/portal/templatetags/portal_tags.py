@@ -99,3 +99,13 @@ def polyline(series, key, width, height):
         f"{(t - t0) / span * (width - 2 * margin) + margin:.1f},{height - margin - v / top * (height - 2 * margin):.1f}"
         for t, v in points
     )
+
+
+@register.filter
+def split_list(value):
+    return [item for item in value.split(",") if item]
+
+
+@register.filter
+def get_item(mapping, key):
+    return (mapping or {}).get(key)
