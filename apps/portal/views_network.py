@@ -1,6 +1,7 @@
 """Network pages: chargers with live status, a charger's detail and commands, sessions."""
 
 import json
+from datetime import UTC
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -119,7 +120,6 @@ def _payload_from_form(action: str, data) -> dict:
     if action == "ChangeConfiguration":
         return {"key": data.get("key", "").strip(), "value": data.get("value", "")}
     if action == "UpdateFirmware":
-        from datetime import timezone as dt_timezone
 
         from django.utils import timezone
 
@@ -134,7 +134,7 @@ def _payload_from_form(action: str, data) -> dict:
                 raise ValueError("retrieveDate is not a date and time.") from None
         else:
             local = timezone.now()
-        when = local.astimezone(dt_timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        when = local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return {"location": data.get("location", "").strip(), "retrieveDate": when}
     if action == "GetDiagnostics":
         return {"location": data.get("location", "").strip()}

@@ -1,8 +1,8 @@
 """The operator's network pages: charger list with live summary, charger detail with
 commands, message log search and sessions with their energy chart."""
 
-from datetime import timedelta
 import re
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
