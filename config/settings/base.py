@@ -126,6 +126,8 @@ DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Opt in to Django 6 behaviour now: URLs typed without a scheme are https.
+FORMS_URLFIELD_ASSUME_HTTPS = True
 
 # --------------------------------------------------------------------------- redis, cache, channels, celery
 REDIS_URL = env("REDIS_URL", default="") or embedded.redis_url()
