@@ -100,6 +100,7 @@ def test_charger_detail_shows_state_history_and_messages(tenant_a, make_user, lo
     body = client.get("/chargers/CP-ONE/").content.decode()
     assert "GroundFailure" in body and "Charging" in body
     assert "hb-42" in body and "FormationViolation" in body
+    assert "{&quot;status&quot;: &quot;Accepted&quot;}" in body or "{}" in body  # payloads shown as JSON
     assert "Start on 1" in body and "Soft reset" in body  # technicians may operate
     found = client.get("/chargers/CP-ONE/messages/?q=FormationViolation").content.decode()
     assert "{not json" in found and "hb-42" not in found

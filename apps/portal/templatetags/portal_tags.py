@@ -109,3 +109,11 @@ def split_list(value):
 @register.filter
 def get_item(mapping, key):
     return (mapping or {}).get(key)
+
+
+@register.filter
+def as_json(value):
+    """A payload as the charger sent it (JSON), not Python's repr."""
+    import json
+
+    return json.dumps(value, ensure_ascii=False, default=str)
