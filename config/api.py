@@ -53,3 +53,18 @@ billing_router.include_root_view = False
 billing_router.register("cdrs", billing_api.CdrViewSet, basename="cdr")
 billing_router.register("invoices", billing_api.InvoiceViewSet, basename="invoice")
 urlpatterns += billing_router.urls
+
+# Local authorisation lists (apps.charging.locallists).
+from apps.charging import api_locallists  # noqa: E402
+
+locallists_router = DefaultRouter(trailing_slash=True)
+locallists_router.include_root_view = False
+locallists_router.register("local-lists", api_locallists.LocalAuthListViewSet, basename="local-list")
+urlpatterns += [
+    path(
+        "charge-points/<str:identity>/local-list/push/",
+        api_locallists.LocalListPushView.as_view(),
+        name="charge-point-local-list-push",
+    ),
+    *locallists_router.urls,
+]

@@ -53,3 +53,9 @@ class IdTokenViewSet(viewsets.ModelViewSet):
 
     def perform_update(self, serializer):
         serializer.instance = services.id_token_update(token=serializer.instance, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        from apps.charging.locallists import local_lists_token_changed
+
+        instance.delete()
+        local_lists_token_changed(token=None)

@@ -166,3 +166,72 @@ class Reservation(models.Model):
     @property
     def is_expired(self) -> bool:
         return self.status == self.Status.ACTIVE and self.expires_at <= timezone.now()
+
+
+class LocalAuthList(models.Model):
+    """Which id tokens a set of chargers carries in its OCPP local authorisation list.
+
+    A charger's list is the union of every list assigned to it directly or through its
+    location, so a list doubles as a charger group."""
+
+    class Mode(models.TextChoices):
+        ALL = "all", "All cards"
+        GROUPS = "groups", "Cards of chosen groups"
+        TOKENS = "tokens", "Chosen cards"
+
+    name = models.CharField(max_length=100, unique=True)
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.ALL)
+    group_ids = models.JSONField(default=list, blank=True, help_text="group_id values (mode: groups).")
+    tokens = models.ManyToManyField(IdToken, blank=True, related_name="local_auth_lists")
+    # A blocked card left out of the list could still be accepted offline from the
+    # charger's authorisation cache; carried as Blocked it is refused even offline.
+    include_refused = models.BooleanField(
+        default=True, help_text="Also carry blocked, expired and invalid cards so the charger refuses them offline."
+    )
+    charge_points = models.ManyToManyField("chargers.ChargePoint", blank=True, related_name="local_auth_lists")
+    locations = models.ManyToManyField("chargers.Location", blank=True, related_name="local_auth_lists")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LocalListState(models.Model):
+    """What EVzone last pushed to one charger's local list, kept apart from the version
+    the charger itself reports (ChargePoint.local_list_version)."""
+
+    class Status(models.TextChoices):
+        IN_SYNC = "in_sync", "In sync"
+        PENDING = "pending", "Pending"
+        FAILED = "failed", "Failed"
+
+    charge_point = models.OneToOneField(
+        "chargers.ChargePoint", on_delete=models.CASCADE, related_name="local_list_state"
+    )
+    version = models.IntegerField(default=0, help_text="listVersion of the last push the charger accepted.")
+    # idTag -> idTagInfo (camelCase, as sent) of that version: the base for differentials.
+    entries = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # The charger's copy is uncertain (no answer, refused Full, version mismatch): the
+    # next automatic push is Full.
+    needs_full = models.BooleanField(default=True)
+    # Bumped by every change that may alter the list; a push that started before a bump
+    # must not declare the charger in sync.
+    generation = models.PositiveIntegerField(default=0)
+    push_started_at = models.DateTimeField(null=True, blank=True, help_text="Set while a push is running.")
+    last_update_type = models.CharField(max_length=12, blank=True)
+    last_answer = models.CharField(
+        max_length=20, blank=True, help_text="Accepted, Failed, NotSupported, VersionMismatch, offline, ..."
+    )
+    last_message = models.TextField(blank=True)
+    last_command = models.ForeignKey("csms.Command", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.charge_point_id} v{self.version} ({self.status})"

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from apps.charging.locallists import local_lists_token_changed
 from apps.charging.models import IdToken, MeterValue, Reservation, Transaction
 from apps.charging.selectors import IdTokenInfo, id_token_info, transaction_active_for_token
 
@@ -39,6 +40,8 @@ def id_token_create(
     )
     token.full_clean(validate_constraints=False)
     token.save()
+    # Chargers carrying this card in their local list get the change pushed after commit.
+    local_lists_token_changed(token=token)
     return token
 
 
@@ -51,6 +54,8 @@ def id_token_update(*, token: IdToken, **fields) -> IdToken:
         setattr(token, name, value)
     token.full_clean(validate_constraints=False)
     token.save()
+    # Chargers carrying this card in their local list get the change pushed after commit.
+    local_lists_token_changed(token=token)
     return token
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.portal import views, views_locations, views_network, views_tokens
+from apps.portal import views, views_locallists, views_locations, views_network, views_tokens
 
 app_name = "portal"
 
@@ -33,3 +33,5 @@ urlpatterns = [
     path("sessions/export.csv", views_network.session_export, name="session_export"),
     path("sessions/<int:pk>/", views_network.session_detail, name="session_detail"),
 ]
+
+urlpatterns += views_locallists.urlpatterns

@@ -12,6 +12,7 @@ from ocpp.v16.enums import Action
 
 from apps.chargers import services as chargers
 from apps.charging import services as charging
+from apps.charging.locallists import local_list_boot
 from apps.charging.selectors import IdTokenInfo, id_token_info
 from apps.csms import services as csms
 from apps.csms.handlers.base import CallOutcome, SessionBase
@@ -114,6 +115,8 @@ class V16Session(SessionBase, LibChargePoint):
             meter_serial_number=kw.get("meter_serial_number", ""),
         )
         self.ctx.registration_status = status
+        # Queues (never sends during the boot) a local list check for chargers that carry one.
+        await self.db(local_list_boot, charge_point_id=self.ctx.charge_point_id, registration_status=status)
         return call_result.BootNotification(current_time=_now(), interval=interval, status=status)
 
     @on(Action.heartbeat)

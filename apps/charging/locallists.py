@@ -1,0 +1,582 @@
+"""Local authorisation lists (OCPP 1.6 Local Auth List Management profile).
+
+Operators define `LocalAuthList`s (all cards / cards of chosen groups / chosen cards) and
+assign them to chargers or locations; a charger carries the union of its lists. EVzone
+pushes that content with SendLocalList (Full or Differential) and remembers, per charger,
+the version and content the charger accepted (`LocalListState`), apart from the version
+the charger itself reports (`ChargePoint.local_list_version`).
+
+After a change (a card blocked, a list edited) the affected chargers are marked pending
+and a Celery task pushes differentials to the online ones; offline chargers get theirs
+when they next boot (`local_list_boot`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from apps.chargers.models import ChargePoint, ConfigurationKey, ProtocolVersion
+from apps.charging.models import IdToken, LocalAuthList, LocalListState
+
+log = logging.getLogger(__name__)
+
+FULL, DIFFERENTIAL = "Full", "Differential"
+# 1.6 idTag and parentIdTag are CiString20.
+MAX_ID_TAG = 20
+# A push holding the claim longer than this died with its process; let the next one in.
+PUSH_CLAIM_TTL = timedelta(minutes=5)
+# A list that changes while it is being pushed is pushed again, at most this many times.
+MAX_ROUNDS = 3
+# The BootNotification answer must reach the charger before we send it anything.
+BOOT_DELAY = 3.0
+
+
+class LocalListError(Exception):
+    """A push EVzone refuses to make (the charger's limits, its protocol)."""
+
+
+# --------------------------------------------------------------------------- reads
+
+
+@dataclass
+class DesiredList:
+    entries: dict[str, dict]  # idTag -> idTagInfo (camelCase, as on the wire)
+    skipped: list[str] = field(default_factory=list)  # tokens too long for a 1.6 idTag
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def id_tag_info_16(*, token: IdToken, now: datetime) -> dict:
+    """idTagInfo for one card, with the verdict Authorize would give (apps.charging.selectors.id_token_info)."""
+    status = token.status
+    if status == IdToken.Status.ACCEPTED and token.expires_at is not None and token.expires_at <= now:
+        status = IdToken.Status.EXPIRED
+    info = {"status": status}
+    if token.expires_at is not None:
+        info["expiryDate"] = _iso(token.expires_at)
+    if token.group_id:
+        # Truncated as the Authorize answers truncate it (apps.csms.handlers.v16.id_tag_info).
+        info["parentIdTag"] = token.group_id[:MAX_ID_TAG]
+    return info
+
+
+def local_auth_lists_for(*, charge_point: ChargePoint):
+    q = Q(charge_points=charge_point)
+    if charge_point.location_id:
+        q |= Q(locations=charge_point.location_id)
+    return LocalAuthList.objects.filter(q).distinct().order_by("name")
+
+
+def _list_filter(lst: LocalAuthList, now: datetime) -> Q:
+    if lst.mode == LocalAuthList.Mode.ALL:
+        q = Q(pk__isnull=False)
+    elif lst.mode == LocalAuthList.Mode.GROUPS:
+        groups = [g for g in (lst.group_ids or []) if g]
+        q = Q(group_id__in=groups) if groups else Q(pk__in=[])
+    else:
+        q = Q(pk__in=lst.tokens.values("pk"))
+    if not lst.include_refused:
+        q &= Q(status=IdToken.Status.ACCEPTED) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+    return q
+
+
+def local_list_desired(*, charge_point: ChargePoint, now: datetime | None = None) -> DesiredList:
+    """What the charger should carry: the union of its lists, one idTagInfo per card."""
+    now = now or timezone.now()
+    lists = list(local_auth_lists_for(charge_point=charge_point))
+    if not lists:
+        return DesiredList(entries={})
+    q = Q(pk__in=[])
+    for lst in lists:
+        q |= _list_filter(lst, now)
+    desired = DesiredList(entries={})
+    for token in IdToken.objects.filter(q).order_by("id_token"):
+        if len(token.id_token) > MAX_ID_TAG:
+            desired.skipped.append(token.id_token)
+            continue
+        desired.entries[token.id_token] = id_tag_info_16(token=token, now=now)
+    return desired
+
+
+def local_list_differential(*, old: dict, new: dict) -> list[dict]:
+    """SendLocalList entries turning `old` into `new`: changed and added cards with their
+    idTagInfo, removed cards without one (1.6: an entry without idTagInfo is deleted)."""
+    entries = [{"idTag": tag, "idTagInfo": info} for tag, info in new.items() if old.get(tag) != info]
+    entries += [{"idTag": tag} for tag in old if tag not in new]
+    return sorted(entries, key=lambda e: e["idTag"])
+
+
+def local_list_limits(*, charge_point: ChargePoint) -> tuple[int | None, int | None]:
+    """(SendLocalListMaxLength, LocalAuthListMaxLength) from the configuration as last read; None when unknown."""
+    values = dict(
+        ConfigurationKey.objects.filter(
+            charge_point=charge_point, key__in=("SendLocalListMaxLength", "LocalAuthListMaxLength")
+        ).values_list("key", "value")
+    )
+
+    def number(key):
+        try:
+            value = int(str(values.get(key, "")).strip())
+        except ValueError:
+            return None
+        return value if value >= 0 else None
+
+    return number("SendLocalListMaxLength"), number("LocalAuthListMaxLength")
+
+
+def local_list_state_get(*, charge_point: ChargePoint) -> LocalListState | None:
+    return LocalListState.objects.filter(charge_point=charge_point).select_related("last_command").first()
+
+
+def local_list_overview(*, charge_point: ChargePoint) -> dict:
+    """Everything the charger's local-list page shows."""
+    desired = local_list_desired(charge_point=charge_point)
+    state = local_list_state_get(charge_point=charge_point)
+    pushed = state.entries if state else {}
+    send_max, list_max = local_list_limits(charge_point=charge_point)
+    changes = local_list_differential(old=pushed, new=desired.entries)
+    rows = []
+    for tag in sorted(set(desired.entries) | set(pushed)):
+        rows.append({"id_tag": tag, "desired": desired.entries.get(tag), "pushed": pushed.get(tag)})
+    return {
+        "lists": list(local_auth_lists_for(charge_point=charge_point)),
+        "desired": desired,
+        "state": state,
+        "rows": rows,
+        "changes": changes,
+        "send_max": send_max,
+        "list_max": list_max,
+        "reported_version": charge_point.local_list_version,
+    }
+
+
+def _charge_point_ids_of(lst: LocalAuthList) -> set[int]:
+    ids = set(lst.charge_points.values_list("pk", flat=True))
+    ids |= set(ChargePoint.objects.filter(location__in=lst.locations.all()).values_list("pk", flat=True))
+    return ids
+
+
+def local_list_charger_ids(*, charge_point_ids: Iterable[int] | None = None) -> set[int]:
+    """Chargers whose list may change when a card does: those with a list (directly or
+    through their location) or a pushed state. Optionally only among `charge_point_ids`."""
+    qs = ChargePoint.objects.filter(
+        Q(local_auth_lists__isnull=False)
+        | Q(location__local_auth_lists__isnull=False)
+        | Q(local_list_state__isnull=False)
+    )
+    if charge_point_ids is not None:
+        qs = qs.filter(pk__in=list(charge_point_ids))
+    return set(qs.values_list("pk", flat=True))
+
+
+# --------------------------------------------------------------------------- change tracking
+
+
+def local_lists_mark_changed(*, charge_point_ids: Iterable[int]) -> list[int]:
+    """Mark the chargers whose desired list now differs from what they accepted as pending
+    and queue a push after commit. Returns the ids marked pending."""
+    pending = []
+    for cp in ChargePoint.objects.filter(pk__in=list(charge_point_ids)):
+        desired = local_list_desired(charge_point=cp).entries
+        state = LocalListState.objects.filter(charge_point=cp).first()
+        if state is None:
+            if not desired:
+                continue
+            state, _ = LocalListState.objects.get_or_create(charge_point=cp)
+        # Always bump: a push in flight computed its content before this change and must
+        # not declare the charger in sync (it pushes again instead).
+        differs = state.needs_full or desired != state.entries
+        update = {"generation": F("generation") + 1}
+        if differs:
+            update["status"] = LocalListState.Status.PENDING
+            pending.append(cp.pk)
+        LocalListState.objects.filter(pk=state.pk).update(**update)
+    if pending:
+        _queue_push(pending)
+    return pending
+
+
+def local_lists_token_changed(*, token: IdToken | None = None) -> list[int]:
+    """Call after a card was created, changed (status, expiry, group) or deleted."""
+    return local_lists_mark_changed(charge_point_ids=local_list_charger_ids())
+
+
+def _queue_push(charge_point_ids: list[int], countdown: float = 0) -> None:
+    """Queue local_list_push_pending after commit, in this schema (pinned: on_commit may
+    fire after the caller's schema_context ended)."""
+    from celery import current_app
+
+    from apps.charging.tasks import local_list_push_pending
+
+    schema = connection.schema_name
+    ids = sorted(charge_point_ids)
+
+    def queue():
+        with schema_context(schema):
+            if countdown and current_app.conf.task_always_eager:
+                # Eager Celery (dev, tests) would run the push right here, inside the
+                # charger's own receive path (the boot handler): its answer could never be
+                # read. Run it a moment later from a thread of its own instead.
+                threading.Timer(countdown, _push_pending_in_thread, args=(schema, ids)).start()
+            else:
+                # One task per charger: each push waits for its charger's answer, and one
+                # slow charger must not hold up the others.
+                for cp_id in ids:
+                    local_list_push_pending.apply_async(args=[[cp_id]], countdown=countdown or None)
+
+    transaction.on_commit(queue, robust=True)
+
+
+def _push_pending_in_thread(schema: str, ids: list[int]) -> None:
+    try:
+        with schema_context(schema):
+            local_list_push_pending(charge_point_ids=ids, source="boot")
+    except Exception:
+        log.exception("local list push after boot failed")
+    finally:
+        connection.close()
+
+
+def local_list_boot(*, charge_point_id: int, registration_status: str = "Accepted") -> bool:
+    """For the BootNotification handler: after an Accepted boot, queue a push a few
+    seconds later when the charger carries a list. Never pushes inline (the handler runs
+    in the charger's receive path)."""
+    # A Pending or Rejected charger may not be sent anything but what the CSMS needs to accept it.
+    if registration_status != "Accepted" or not local_list_charger_ids(charge_point_ids=[charge_point_id]):
+        return False
+    LocalListState.objects.get_or_create(charge_point_id=charge_point_id)
+    _queue_push([charge_point_id], countdown=BOOT_DELAY)
+    return True
+
+
+# --------------------------------------------------------------------------- list management
+
+
+def _list_clean(lst: LocalAuthList) -> None:
+    lst.group_ids = sorted({str(g).strip() for g in (lst.group_ids or []) if str(g).strip()})
+    if lst.mode == LocalAuthList.Mode.GROUPS and not lst.group_ids:
+        raise ValidationError({"group_ids": "Choose at least one group."})
+    lst.full_clean()
+
+
+@transaction.atomic
+def local_auth_list_create(
+    *,
+    name: str,
+    mode: str = LocalAuthList.Mode.ALL,
+    group_ids: list[str] | None = None,
+    include_refused: bool = True,
+    tokens: Iterable[IdToken] = (),
+    charge_points: Iterable[ChargePoint] = (),
+    locations: Iterable = (),
+) -> LocalAuthList:
+    lst = LocalAuthList(name=name, mode=mode, group_ids=list(group_ids or []), include_refused=include_refused)
+    _list_clean(lst)
+    lst.save()
+    lst.tokens.set(tokens)
+    lst.charge_points.set(charge_points)
+    lst.locations.set(locations)
+    local_lists_mark_changed(charge_point_ids=_charge_point_ids_of(lst))
+    return lst
+
+
+@transaction.atomic
+def local_auth_list_update(*, local_list: LocalAuthList, **fields) -> LocalAuthList:
+    simple = {"name", "mode", "group_ids", "include_refused"}
+    related = {"tokens", "charge_points", "locations"}
+    for name in fields:
+        if name not in simple | related:
+            raise ValidationError({name: "This field cannot be changed."})
+    # Chargers that lose the list need a differential too.
+    before = _charge_point_ids_of(local_list)
+    for name in simple & fields.keys():
+        setattr(local_list, name, fields[name])
+    _list_clean(local_list)
+    local_list.save()
+    for name in related & fields.keys():
+        getattr(local_list, name).set(fields[name])
+    local_lists_mark_changed(charge_point_ids=before | _charge_point_ids_of(local_list))
+    return local_list
+
+
+@transaction.atomic
+def local_auth_list_delete(*, local_list: LocalAuthList) -> None:
+    before = _charge_point_ids_of(local_list)
+    local_list.delete()
+    local_lists_mark_changed(charge_point_ids=before)
+
+
+# --------------------------------------------------------------------------- pushing
+
+
+@dataclass
+class PushResult:
+    # accepted | unchanged | failed | refused | offline | timeout | error | busy
+    status: str
+    message: str = ""
+    update_type: str = ""
+    version: int | None = None
+    answer: str = ""  # the charger's SendLocalList status, or the CALLERROR code
+    commands: list = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("accepted", "unchanged")
+
+
+def local_list_push(
+    *,
+    charge_point: ChargePoint,
+    full: bool | None = None,
+    user=None,
+    source: str = "local-list",
+    timeout: float = 30,
+    reported_version: int | None = None,
+) -> PushResult:
+    """Bring the charger's local list up to date with SendLocalList (sync; waits for the
+    answer). full: True = Full, False = Differential, None = Differential unless the
+    charger's copy is unknown. A Differential answered VersionMismatch is retried once as
+    Full. Runs in the current tenant schema, outside any long transaction of the caller."""
+    if charge_point.protocol_version != ProtocolVersion.OCPP16:
+        raise LocalListError("Local lists are pushed to OCPP 1.6 chargers only.")
+    state, _ = LocalListState.objects.get_or_create(charge_point=charge_point)
+    claimed_at = timezone.now()
+    # One push per charger at a time: two concurrent pushes would race on listVersion.
+    claimed = (
+        LocalListState.objects.filter(pk=state.pk)
+        .filter(Q(push_started_at__isnull=True) | Q(push_started_at__lt=claimed_at - PUSH_CLAIM_TTL))
+        .update(push_started_at=claimed_at)
+    )
+    if not claimed:
+        return PushResult(status="busy", message="A push to this charger is already running.")
+    try:
+        result = None
+        for _ in range(MAX_ROUNDS):
+            state.refresh_from_db()
+            generation = state.generation
+            result = _push_once(
+                charge_point=charge_point,
+                state=state,
+                full=full,
+                user=user,
+                source=source,
+                timeout=timeout,
+                reported_version=reported_version,
+            )
+            if not result.ok:
+                return result
+            if LocalListState.objects.filter(pk=state.pk, generation=generation).update(
+                status=LocalListState.Status.IN_SYNC
+            ):
+                return result
+            # The list changed while we pushed: the next round sends what changed since.
+            full, reported_version = None, None
+        return result
+    finally:
+        LocalListState.objects.filter(pk=state.pk, push_started_at=claimed_at).update(push_started_at=None)
+
+
+def _record(state: LocalListState, **fields) -> None:
+    fields.setdefault("last_attempt_at", timezone.now())
+    for name, value in fields.items():
+        setattr(state, name, value)
+    LocalListState.objects.filter(pk=state.pk).update(**fields)
+
+
+def _push_once(*, charge_point, state, full, user, source, timeout, reported_version) -> PushResult:
+    from apps.csms.commands import InvalidCommand, command_send
+    from apps.csms.models import Command
+
+    charge_point.refresh_from_db(fields=["local_list_version", "online"])
+    reported = charge_point.local_list_version if reported_version is None else reported_version
+    desired = local_list_desired(charge_point=charge_point).entries
+    send_max, list_max = local_list_limits(charge_point=charge_point)
+    if list_max is not None and len(desired) > list_max:
+        message = (
+            f"The list has {len(desired)} cards; this charger holds at most {list_max} (LocalAuthListMaxLength). "
+            "Shorten the lists assigned to it."
+        )
+        _record(state, status=LocalListState.Status.FAILED, last_answer="refused", last_message=message)
+        return PushResult(status="refused", message=message)
+
+    if full is None:
+        full = state.needs_full or state.version <= 0 or (reported is not None and reported != state.version)
+    # Both kinds carry a version above anything the charger or we have seen: a
+    # Differential must exceed the charger's version, and a Full one should too.
+    version = max(state.version, reported or 0) + 1
+    fallback_used = False
+    commands = []
+
+    def send(update_type: str, entries: list[dict], list_version: int):
+        payload = {"listVersion": list_version, "updateType": update_type, "localAuthorizationList": entries}
+        try:
+            result = command_send(
+                charge_point=charge_point,
+                action="SendLocalList",
+                payload=payload,
+                user=user,
+                timeout=timeout,
+                source=source,
+            )
+        except InvalidCommand as exc:
+            return None, str(exc)
+        commands.append(result.command)
+        return result, ""
+
+    while True:
+        if full:
+            entries = [{"idTag": tag, "idTagInfo": info} for tag, info in sorted(desired.items())]
+            if send_max is not None and len(entries) > send_max:
+                message = (
+                    f"A Full update would carry {len(entries)} cards; this charger takes at most {send_max} "
+                    "per SendLocalList (SendLocalListMaxLength), and OCPP 1.6 cannot split a Full update."
+                )
+                _record(state, status=LocalListState.Status.FAILED, last_answer="refused", last_message=message)
+                return PushResult(status="refused", message=message, update_type=FULL, commands=commands)
+            chunks = [entries]
+        else:
+            changes = local_list_differential(old=state.entries, new=desired)
+            if not changes:
+                _record(
+                    state, last_message="Nothing changed since the last push.", last_attempt_at=state.last_attempt_at
+                )
+                return PushResult(status="unchanged", message="The charger already carries this list.")
+            size = send_max if send_max else len(changes)
+            if size <= 0:
+                size = len(changes)
+            # Unlike a Full update, a differential can be split: each part is a version of its own.
+            chunks = [changes[i : i + size] for i in range(0, len(changes), size)]
+
+        update_type = FULL if full else DIFFERENTIAL
+        for chunk in chunks:
+            result, invalid = send(update_type, chunk, version)
+            if result is None:
+                _record(state, status=LocalListState.Status.FAILED, last_answer="refused", last_message=invalid)
+                return PushResult(status="refused", message=invalid, update_type=update_type, commands=commands)
+            base = {"last_update_type": update_type, "last_command": result.command}
+            if result.status == Command.Status.OFFLINE:
+                message = "The charger is not connected; it gets the list when it next boots."
+                _record(
+                    state, status=LocalListState.Status.PENDING, last_answer="offline", last_message=message, **base
+                )
+                return PushResult("offline", message, update_type, version, "", commands)
+            if result.status == Command.Status.TIMEOUT:
+                # It may have applied the list or not: only a Full update can tell it what is true.
+                message = "No answer in time; the next push is a Full update."
+                _record(
+                    state,
+                    status=LocalListState.Status.FAILED,
+                    needs_full=True,
+                    last_answer="timeout",
+                    last_message=message,
+                    **base,
+                )
+                return PushResult("timeout", message, update_type, version, "", commands)
+            if result.status == Command.Status.ERROR or result.schema_error:
+                code = result.error.get("code", "") if result.error else "InvalidAnswer"
+                message = result.error.get("description", "") if result.error else result.schema_error
+                message = f"The charger answered with an error ({code}): {message}".strip()
+                _record(state, status=LocalListState.Status.FAILED, last_answer=code[:20], last_message=message, **base)
+                return PushResult("error", message, update_type, version, code, commands)
+            answer = (result.response or {}).get("status", "")
+            if answer == "Accepted":
+                if full:
+                    snapshot = dict(desired)
+                else:
+                    snapshot = dict(state.entries)
+                    for entry in chunk:
+                        if "idTagInfo" in entry:
+                            snapshot[entry["idTag"]] = entry["idTagInfo"]
+                        else:
+                            snapshot.pop(entry["idTag"], None)
+                now = timezone.now()
+                _record(
+                    state,
+                    version=version,
+                    entries=snapshot,
+                    needs_full=False,
+                    last_answer=answer,
+                    last_message=f"{update_type} update accepted as version {version}.",
+                    last_success_at=now,
+                    last_attempt_at=now,
+                    **base,
+                )
+                version += 1
+                continue
+            if answer == "VersionMismatch" and not full and not fallback_used:
+                # 1.6: the charger's version is not the one our differential builds on;
+                # replace its list altogether, once.
+                fallback_used, full = True, True
+                _record(
+                    state,
+                    needs_full=True,
+                    last_answer=answer,
+                    last_message="VersionMismatch; retrying as a Full update.",
+                    **base,
+                )
+                break
+            messages = {
+                "Failed": "The charger could not update its list.",
+                "NotSupported": "The charger does not support local lists (or has LocalAuthListEnabled off).",
+                "VersionMismatch": "The charger refused the list version.",
+            }
+            message = messages.get(answer, f"Unexpected answer {answer!r}.")
+            _record(
+                state,
+                status=LocalListState.Status.FAILED,
+                needs_full=True,
+                last_answer=answer[:20],
+                last_message=message,
+                **base,
+            )
+            return PushResult("failed", message, update_type, version, answer, commands)
+        else:
+            return PushResult("accepted", state.last_message, update_type, version - 1, "Accepted", commands)
+        version = max(state.version, reported or 0, version) + 1
+
+
+def local_list_push_pending(*, charge_point_ids: Iterable[int] | None = None, source: str = "task") -> dict[int, str]:
+    """Push to the online chargers among `charge_point_ids` (all when None) whose list is
+    pending (at boot: every one). A charger that said NotSupported is left to an operator."""
+    states = LocalListState.objects.exclude(last_answer="NotSupported")
+    if source != "boot":
+        # At boot every charger with a list is checked: it may have lost its list.
+        states = states.filter(status=LocalListState.Status.PENDING)
+    if charge_point_ids is not None:
+        states = states.filter(charge_point_id__in=list(charge_point_ids))
+    outcome = {}
+    for state in states.select_related("charge_point"):
+        cp = state.charge_point
+        if not cp.online or cp.protocol_version != ProtocolVersion.OCPP16:
+            continue
+        reported = None
+        if source == "boot":
+            reported = _ask_version(cp)
+        try:
+            outcome[cp.pk] = local_list_push(charge_point=cp, source=source, reported_version=reported).status
+        except LocalListError as exc:
+            outcome[cp.pk] = "refused"
+            log.info("local list push to %s refused: %s", cp.identity, exc)
+    return outcome
+
+
+def _ask_version(cp: ChargePoint) -> int | None:
+    """GetLocalListVersion: a charger that lost its list (factory reset) reports 0 and gets a Full update."""
+    from apps.csms.commands import command_send
+
+    result = command_send(charge_point=cp, action="GetLocalListVersion", payload={}, timeout=10, source="boot")
+    if result.status == "ok" and isinstance((result.response or {}).get("listVersion"), int):
+        return result.response["listVersion"]
+    return None
