@@ -34,3 +34,10 @@ app.conf.beat_schedule["billing-fetch-ecb-rates"] = {
     "schedule": crontab(hour=15, minute=30, day_of_week="mon-fri"),
     "options": {"expires": 6 * 3600},
 }
+
+# Payments (apps.payments): failed captures whose retry was lost with a worker are re-queued.
+app.conf.beat_schedule["payments-sweep-failed-captures"] = {
+    "task": "payments.sweep_failed_captures",
+    "schedule": 1800.0,
+    "options": {"expires": 1800},
+}

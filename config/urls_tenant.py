@@ -12,6 +12,8 @@ urlpatterns = [
     path("", include("apps.qr.urls")),
     path("billing/", include("apps.billing.urls")),
     path("tariffs/", include("apps.tariffs.urls")),
+    path("wallets/", include("apps.wallets.urls")),
+    path("payments/", include("apps.payments.urls")),
     path("accounts/", include("apps.accounts.urls")),
     path("admin/", operator_admin_site.urls),
     path("api/v1/", include(("config.api", "api"), namespace="api")),

@@ -51,3 +51,7 @@ class HasRole(BasePermission):
 
     def has_permission(self, request, view):
         return user_has_role(request.user, self.roles)
+
+
+# Moving money by hand (wallet adjustments and refunds, card refunds): admins, recorded per person.
+CAN_MOVE_MONEY = ADMIN_ROLES

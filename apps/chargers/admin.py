@@ -2,11 +2,14 @@ from collections import Counter
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from import_export.admin import ImportExportModelAdmin
 
 from apps.chargers import services
 from apps.chargers.models import ChargePoint, ChargerEvent, ConfigurationKey, Connector, Location
 from apps.chargers.passwords import MAX_LENGTH, MIN_LENGTH
 from apps.core.admin_sites import operator_admin_site
+from apps.portal.imports import ChargePointResource, LocationResource
 
 
 class ChargePointForm(forms.ModelForm):
@@ -27,12 +30,28 @@ class ConnectorInline(admin.TabularInline):
     model = Connector
     extra = 0
     can_delete = False
-    readonly_fields = ("evse_id", "connector_id", "status", "error_code", "vendor_error_code", "info", "status_at")
+    # Physical attributes are declared on the portal's connectors page (validated by the services).
+    readonly_fields = (
+        "evse_id",
+        "connector_id",
+        "status",
+        "error_code",
+        "vendor_error_code",
+        "info",
+        "status_at",
+        "standard",
+        "power_type",
+        "max_electric_power",
+        "ocpi_evse_id",
+    )
     fields = readonly_fields
 
 
 @admin.register(ChargePoint, site=operator_admin_site)
-class ChargePointAdmin(admin.ModelAdmin):
+class ChargePointAdmin(ImportExportModelAdmin):
+    # The portal's resource: admin imports go through the same services (hashed
+    # passwords, connector validation) and exports never contain passwords.
+    resource_classes = [ChargePointResource]
     form = ChargePointForm
     list_display = (
         "identity",
@@ -120,10 +139,37 @@ class ChargePointAdmin(admin.ModelAdmin):
         self._command(request, queryset, "GetConfiguration", {})
 
 
+class LocationAdminForm(forms.ModelForm):
+    class Meta:
+        model = Location
+        fields = services.LOCATION_FIELDS
+
+    def clean(self):
+        data = super().clean()
+        fields = {k: v for k, v in data.items() if k in services.LOCATION_FIELDS}
+        try:
+            services.location_validate(location=self.instance if self.instance.pk else None, **fields)
+        except ValidationError as exc:
+            for name, errors in exc.message_dict.items():
+                self.add_error(name if name in self.fields else None, errors)
+        return data
+
+
 @admin.register(Location, site=operator_admin_site)
-class LocationAdmin(admin.ModelAdmin):
-    list_display = ("name", "city", "country", "time_zone")
+class LocationAdmin(ImportExportModelAdmin):
+    resource_classes = [LocationResource]
+    form = LocationAdminForm
+    list_display = ("name", "city", "country", "time_zone", "publish", "last_updated")
+    list_filter = ("publish", "country", "parking_type")
     search_fields = ("name", "address", "city")
+
+    def save_model(self, request, obj, form, change):
+        # Through the service, so the OCPI JSON fields are validated here too.
+        data = {k: form.cleaned_data[k] for k in services.LOCATION_FIELDS if k in form.cleaned_data}
+        if change:
+            services.location_update(location=Location.objects.get(pk=obj.pk), **data)
+        else:
+            obj.pk = services.location_create(**data).pk
 
 
 @admin.register(ConfigurationKey, site=operator_admin_site)

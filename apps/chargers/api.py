@@ -19,7 +19,17 @@ class ConnectorSerializer(serializers.ModelSerializer):
             "vendor_id",
             "info",
             "status_at",
+            "standard",
+            "format",
+            "power_type",
+            "max_voltage",
+            "max_amperage",
+            "max_electric_power",
+            "evse_uid",
+            "ocpi_evse_id",
+            "physical_reference",
         )
+        # Declared through the portal, imports or connector_declare; StatusNotification owns the rest.
         read_only_fields = fields
 
 
@@ -136,6 +146,19 @@ class ChargePointViewSet(viewsets.ModelViewSet):
 
 
 class LocationSerializer(serializers.ModelSerializer):
+    """Every OCPI 2.2.1 Location field; the services validate the JSON-shaped ones."""
+
+    country_alpha3 = serializers.CharField(read_only=True, help_text="ISO 3166-1 alpha-3, as OCPI sends it.")
+    # JSON fields arrive as any JSON value: the service, not the serializer, checks their shape
+    # so the API, the portal and imports give the same messages.
+    facilities = serializers.JSONField(required=False)
+    opening_times = serializers.JSONField(required=False, allow_null=True)
+    images = serializers.JSONField(required=False)
+    directions = serializers.JSONField(required=False)
+    energy_mix = serializers.JSONField(required=False, allow_null=True)
+    publish_allowed_to = serializers.JSONField(required=False)
+    parking_type = serializers.CharField(required=False, allow_blank=True, help_text="OCPI ParkingType.")
+
     class Meta:
         model = Location
         fields = (
@@ -144,22 +167,43 @@ class LocationSerializer(serializers.ModelSerializer):
             "address",
             "postal_code",
             "city",
+            "state",
             "country",
+            "country_alpha3",
             "latitude",
             "longitude",
             "time_zone",
+            "parking_type",
+            "facilities",
+            "opening_times",
+            "charging_when_closed",
+            "images",
+            "directions",
+            "energy_mix",
+            "publish",
+            "publish_allowed_to",
+            "operator_name",
+            "operator_website",
+            "suboperator_name",
+            "suboperator_website",
+            "owner_name",
+            "owner_website",
             "created_at",
+            "last_updated",
         )
-        read_only_fields = ("id", "created_at")
+        read_only_fields = ("id", "created_at", "last_updated")
+        # Model validators run in the service (country, time zone); keep a single source.
+        extra_kwargs = {"country": {"validators": []}, "time_zone": {"validators": []}}
 
 
 class LocationViewSet(viewsets.ModelViewSet):
-    """Sites chargers belong to (minimal for now: address, coordinates, time zone)."""
+    """Sites chargers belong to, with the OCPI 2.2.1 Location fields."""
 
     queryset = Location.objects.order_by("name")
     serializer_class = LocationSerializer
-    search_fields = ("name", "address", "city")
-    filterset_fields = ("country", "city")
+    search_fields = ("name", "address", "city", "postal_code")
+    filterset_fields = ("country", "city", "publish", "parking_type")
+    ordering_fields = ("name", "city", "last_updated")
 
     def get_permissions(self):
         roles = CAN_VIEW_PORTAL if self.request.method in ("GET", "HEAD", "OPTIONS") else CAN_OPERATE_CHARGERS

@@ -11,6 +11,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from apps.chargers import ocpi
+
 
 def validate_timezone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
@@ -18,11 +20,19 @@ def validate_timezone(value: str) -> None:
 
 
 class Location(models.Model):
+    """A site, with everything an OCPI 2.2.1 Location object carries.
+
+    The JSON fields hold OCPI-shaped data (Hours, Image, DisplayText, EnergyMix,
+    PublishTokenType); apps.chargers.ocpi validates them in the services.
+    """
+
     name = models.CharField(max_length=120)
     address = models.CharField(max_length=200, blank=True)
     postal_code = models.CharField(max_length=20, blank=True)
     city = models.CharField(max_length=100, blank=True)
-    country = models.CharField(max_length=2, default="DE")
+    state = models.CharField(max_length=20, blank=True)
+    # Alpha-2 like the organisation's country; OCPI wants alpha-3: see country_alpha3.
+    country = models.CharField(max_length=2, default="DE", validators=[ocpi.validate_country])
     latitude = models.DecimalField(
         max_digits=9,
         decimal_places=6,
@@ -38,13 +48,37 @@ class Location(models.Model):
         validators=[MinValueValidator(-180), MaxValueValidator(180)],
     )
     time_zone = models.CharField(max_length=64, default="Europe/Berlin", validators=[validate_timezone])
+    parking_type = models.CharField(max_length=20, blank=True, choices=ocpi.choices(ocpi.PARKING_TYPES))
+    facilities = models.JSONField(default=list, blank=True, help_text="OCPI Facility values.")
+    opening_times = models.JSONField(
+        null=True, blank=True, help_text="OCPI Hours; empty when unknown (drivers assume always open)."
+    )
+    charging_when_closed = models.BooleanField(default=True)
+    images = models.JSONField(default=list, blank=True, help_text="OCPI Image objects.")
+    directions = models.JSONField(default=list, blank=True, help_text="[{language, text}] for drivers.")
+    energy_mix = models.JSONField(null=True, blank=True, help_text="OCPI EnergyMix.")
+    # Unpublished locations stay out of OCPI (and roaming maps) unless a token listed
+    # in publish_allowed_to asks; OCPI needs coordinates for a published one.
+    publish = models.BooleanField(default=False)
+    publish_allowed_to = models.JSONField(default=list, blank=True, help_text="OCPI PublishTokenType objects.")
+    operator_name = models.CharField(max_length=100, blank=True)
+    operator_website = models.URLField(max_length=255, blank=True)
+    suboperator_name = models.CharField(max_length=100, blank=True)
+    suboperator_website = models.URLField(max_length=255, blank=True)
+    owner_name = models.CharField(max_length=100, blank=True)
+    owner_website = models.URLField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    last_updated = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def country_alpha3(self) -> str:
+        return ocpi.country_alpha3(self.country)
 
 
 class ProtocolVersion(models.TextChoices):
@@ -134,6 +168,21 @@ class Connector(models.Model):
     vendor_id = models.CharField(max_length=255, blank=True)
     info = models.CharField(max_length=50, blank=True)
     status_at = models.DateTimeField(null=True, blank=True)
+
+    # Physical attributes (OCPI Connector). Declared by the operator, never by
+    # StatusNotification, so they survive status updates; blank until declared.
+    standard = models.CharField(max_length=30, blank=True, choices=ocpi.choices(ocpi.CONNECTOR_TYPES))
+    format = models.CharField(max_length=10, blank=True, choices=ocpi.choices(ocpi.CONNECTOR_FORMATS))
+    power_type = models.CharField(max_length=20, blank=True, choices=ocpi.choices(ocpi.POWER_TYPES))
+    max_voltage = models.PositiveIntegerField(null=True, blank=True, help_text="V")
+    max_amperage = models.PositiveIntegerField(null=True, blank=True, help_text="A")
+    max_electric_power = models.PositiveIntegerField(null=True, blank=True, help_text="W")
+    # EVSE-level (OCPI EVSE), kept equal on every connector of the EVSE by the services.
+    evse_uid = models.CharField(max_length=36, blank=True, help_text="OCPI EVSE uid.")
+    ocpi_evse_id = models.CharField(
+        max_length=48, blank=True, help_text="eMI3 EVSE ID, e.g. DE*EVZ*E123*1 (OCPI EVSE.evse_id)."
+    )
+    physical_reference = models.CharField(max_length=16, blank=True, help_text="Label printed on the EVSE.")
 
     class Meta:
         ordering = ["charge_point", "evse_id", "connector_id"]

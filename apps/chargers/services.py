@@ -1,5 +1,6 @@
 """Writes for chargers: registration, connection state, boot data, status, configuration."""
 
+import copy
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -8,6 +9,7 @@ from django.db.models import DurationField, ExpressionWrapper, F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from apps.chargers import ocpi
 from apps.chargers.models import (
     ChargePoint,
     ChargerEvent,
@@ -24,7 +26,9 @@ from apps.chargers.passwords import hash_charger_password
 OFFLINE_AFTER_INTERVALS = 2
 OFFLINE_GRACE = timedelta(seconds=60)
 
-_EDITABLE = ("name", "location", "security_profile", "registration_status", "heartbeat_interval")
+# vendor / model can be declared before the charger first boots (bulk onboarding);
+# its BootNotification then overwrites them with what the hardware reports.
+_EDITABLE = ("name", "location", "security_profile", "registration_status", "heartbeat_interval", "vendor", "model")
 
 
 @transaction.atomic
@@ -38,6 +42,8 @@ def charge_point_create(
     location: Location | None = None,
     heartbeat_interval: int | None = None,
     protocol_version: str | None = None,
+    vendor: str = "",
+    model: str = "",
 ) -> ChargePoint:
     identity = identity.strip()
     if ChargePoint.objects.filter(identity=identity).exists():
@@ -49,6 +55,8 @@ def charge_point_create(
         name=name,
         location=location,
         heartbeat_interval=heartbeat_interval,
+        vendor=vendor,
+        model=model,
     )
     if protocol_version:
         cp.protocol_version = protocol_version
@@ -286,18 +294,213 @@ def charge_point_set_local_list_version(*, charge_point_id: int, version: int) -
     ChargePoint.objects.filter(pk=charge_point_id).update(local_list_version=version)
 
 
+# Fields a caller may set on a location; the rest (ids, timestamps) belong to the database.
+LOCATION_FIELDS = (
+    "name",
+    "address",
+    "postal_code",
+    "city",
+    "state",
+    "country",
+    "latitude",
+    "longitude",
+    "time_zone",
+    "parking_type",
+    "facilities",
+    "opening_times",
+    "charging_when_closed",
+    "images",
+    "directions",
+    "energy_mix",
+    "publish",
+    "publish_allowed_to",
+    "operator_name",
+    "operator_website",
+    "suboperator_name",
+    "suboperator_website",
+    "owner_name",
+    "owner_website",
+)
+_LOCATION_JSON = {
+    "facilities": ocpi.validate_facilities,
+    "opening_times": ocpi.validate_opening_times,
+    "images": ocpi.validate_images,
+    "directions": ocpi.validate_directions,
+    "energy_mix": ocpi.validate_energy_mix,
+    "publish_allowed_to": ocpi.validate_publish_allowed_to,
+}
+
+
 @transaction.atomic
-def location_create(**fields) -> Location:
-    location = Location(**fields)
-    location.full_clean()
+def location_create(*, name: str, **fields) -> Location:
+    location = Location()
+    _location_apply(location, {"name": name, **fields})
     location.save()
     return location
 
 
 @transaction.atomic
 def location_update(*, location: Location, **fields) -> Location:
-    for name, value in fields.items():
-        setattr(location, name, value)
-    location.full_clean()
-    location.save()
+    # Work on a copy: a rejected update must not leave the caller's object half-changed.
+    updated = copy.copy(location)
+    _location_apply(updated, fields)
+    updated.save()
+    location.__dict__.update(updated.__dict__)
     return location
+
+
+def location_validate(*, location: Location | None = None, **fields) -> None:
+    """The checks of location_create/update without saving (for forms that want
+    every error next to its field before anything is written)."""
+    _location_apply(copy.copy(location) if location else Location(), fields)
+
+
+def _location_apply(location: Location, fields: dict) -> None:
+    """Set, normalise and validate; every problem of every field in one ValidationError."""
+    errors: dict[str, list[str]] = {}
+    for name, value in fields.items():
+        if name not in LOCATION_FIELDS:
+            errors.setdefault(name, []).append("This field cannot be set.")
+            continue
+        if name in _LOCATION_JSON:
+            try:
+                value = _LOCATION_JSON[name](value)
+            except ValidationError as exc:
+                errors.setdefault(name, []).extend(exc.messages)
+                continue
+            if value is None and name not in ("opening_times", "energy_mix"):
+                value = []
+        elif name == "country":
+            value = (value or "").strip().upper()
+        elif name == "parking_type" and value:
+            try:
+                value = ocpi.enum_value(value, ocpi.PARKING_TYPES, "Parking type")
+            except ValidationError as exc:
+                errors.setdefault(name, []).extend(exc.messages)
+                continue
+        elif isinstance(value, str) and name not in ("time_zone",):
+            value = value.strip()
+        setattr(location, name, value)
+    try:
+        location.full_clean(exclude=list(errors))
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            errors.setdefault(name, []).extend(messages)
+    if location.publish and not errors:
+        # OCPI requires these on every Location; a published one must be complete.
+        missing = [f for f in ("address", "city", "latitude", "longitude") if getattr(location, f) in (None, "")]
+        if missing:
+            errors["publish"] = [f"A published location needs {', '.join(missing)} (OCPI requires them)."]
+    if location.publish and location.publish_allowed_to and "publish_allowed_to" not in errors:
+        errors["publish_allowed_to"] = ["Only for unpublished locations: it lists who may still see it."]
+    if errors:
+        raise ValidationError(errors)
+
+
+# ----------------------------------------------------------------------------- connectors
+
+CONNECTOR_ATTRIBUTES = ("standard", "format", "power_type", "max_voltage", "max_amperage", "max_electric_power")
+EVSE_ATTRIBUTES = ("evse_uid", "ocpi_evse_id", "physical_reference")
+_ENUMS = {
+    "standard": (ocpi.CONNECTOR_TYPES, "Connector standard"),
+    "format": (ocpi.CONNECTOR_FORMATS, "Connector format"),
+    "power_type": (ocpi.POWER_TYPES, "Power type"),
+}
+# Sanity limits: typos (22000 typed as max_voltage) fail loudly instead of reaching OCPI.
+_LIMITS = {"max_voltage": 2_000, "max_amperage": 3_000, "max_electric_power": 3_000_000}
+
+
+@transaction.atomic
+def connector_declare(*, charge_point: ChargePoint, evse_id: int, connector_id: int, **attrs) -> Connector:
+    """Create or update a connector's physical attributes, before or after the charger
+    ever connected. StatusNotification later only touches the status fields."""
+    if not isinstance(evse_id, int) or not isinstance(connector_id, int) or evse_id < 1 or connector_id < 1:
+        raise ValidationError({"connector_id": "EVSE and connector numbers start at 1 (0 is the charger itself)."})
+    clean = connector_attributes_clean(attrs)
+    connector, _ = Connector.objects.select_for_update().get_or_create(
+        charge_point=charge_point, evse_id=evse_id, connector_id=connector_id
+    )
+    _connector_save(connector, clean)
+    return connector
+
+
+@transaction.atomic
+def connector_update(*, connector: Connector, **attrs) -> Connector:
+    _connector_save(connector, connector_attributes_clean(attrs))
+    return connector
+
+
+@transaction.atomic
+def connector_remove(*, connector: Connector) -> None:
+    # A connector the charger reported exists in hardware; only declarations that never
+    # reported a status (a typo, a planned outlet) can go. The charger re-creates the rest.
+    if connector.status_at is not None:
+        raise ValidationError("This connector has reported its status; it cannot be removed.")
+    connector.delete()
+
+
+def connector_attributes_clean(attrs: dict) -> dict:
+    """Normalise and check declared attributes without touching the database."""
+    errors: dict[str, list[str]] = {}
+    clean = {}
+    for name, value in attrs.items():
+        try:
+            if name in _ENUMS:
+                allowed, what = _ENUMS[name]
+                value = ocpi.enum_value(value, allowed, what) if value else ""
+            elif name in _LIMITS:
+                if value in (None, ""):
+                    value = None
+                else:
+                    try:
+                        value = int(value)
+                    except (TypeError, ValueError) as exc:
+                        raise ValidationError(f"{value!r} is not a whole number.") from exc
+                    if not 0 < value <= _LIMITS[name]:
+                        raise ValidationError(f"Must be between 1 and {_LIMITS[name]}.")
+            elif name == "ocpi_evse_id":
+                value = ocpi.validate_emi3_evse_id(value or "")
+            elif name in EVSE_ATTRIBUTES:
+                value = (value or "").strip()
+            else:
+                raise ValidationError("This field cannot be set.")
+        except ValidationError as exc:
+            errors.setdefault(name, []).extend(exc.messages)
+            continue
+        clean[name] = value
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def _connector_save(connector: Connector, clean: dict) -> None:
+    for name, value in clean.items():
+        setattr(connector, name, value)
+    ocpi.check_power_type(connector.standard, connector.power_type)
+    connector.full_clean(exclude=["charge_point"])
+    evse = {name: clean[name] for name in EVSE_ATTRIBUTES if name in clean}
+    siblings = Connector.objects.filter(charge_point=connector.charge_point_id, evse_id=connector.evse_id)
+    for name in ("evse_uid", "ocpi_evse_id"):
+        # OCPI identifies an EVSE by these; two EVSEs sharing one would merge in roaming.
+        value = evse.get(name)
+        if value:
+            clash = (
+                Connector.objects.filter(**{name: value})
+                .exclude(charge_point=connector.charge_point_id, evse_id=connector.evse_id)
+                .select_related("charge_point")
+                .first()
+            )
+            if clash:
+                raise ValidationError(
+                    {name: f"{value} is already used by {clash.charge_point.identity} EVSE {clash.evse_id}."}
+                )
+    connector.save()
+    if evse:
+        siblings.exclude(pk=connector.pk).update(**evse)
+        return
+    # A new connector on an existing EVSE inherits the EVSE's identifiers.
+    other = siblings.exclude(pk=connector.pk).first()
+    if other and not any(getattr(connector, n) for n in EVSE_ATTRIBUTES):
+        for name in EVSE_ATTRIBUTES:
+            setattr(connector, name, getattr(other, name))
+        connector.save(update_fields=list(EVSE_ATTRIBUTES))

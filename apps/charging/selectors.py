@@ -34,6 +34,28 @@ def id_token_info(*, id_tag: str, now: datetime | None = None) -> IdTokenInfo:
     return IdTokenInfo(status=status, expires_at=token.expires_at, group_id=token.group_id, token=token)
 
 
+# Wallet verdicts that mean "this driver pays another way" rather than "refuse".
+_NOT_A_WALLET_DRIVER = {"no wallet", "token has no driver"}
+
+
+def id_token_info_for_charging(*, id_tag: str, charge_point_id: int) -> IdTokenInfo:
+    """id_token_info plus the wallet check: a prepaid driver whose balance (or group limit,
+    hours, location) does not allow a session is answered Blocked."""
+    info = id_token_info(id_tag=id_tag)
+    if info.status != IdToken.Status.ACCEPTED:
+        return info
+    from apps.chargers.models import ChargePoint
+    from apps.wallets.selectors import wallet_authorization_for_id_tag
+
+    location_id = ChargePoint.objects.filter(pk=charge_point_id).values_list("location_id", flat=True).first()
+    verdict = wallet_authorization_for_id_tag(id_tag=id_tag, location_id=location_id)
+    if not verdict.allowed and verdict.reason not in _NOT_A_WALLET_DRIVER:
+        return IdTokenInfo(
+            status=IdToken.Status.BLOCKED, expires_at=info.expires_at, group_id=info.group_id, token=info.token
+        )
+    return info
+
+
 def transaction_active_for_token(
     *, token: IdToken, exclude_charge_point_id: int | None = None, exclude_connector_id: int | None = None
 ) -> Transaction | None:

@@ -9,7 +9,12 @@ from django.db import IntegrityError, transaction
 
 from apps.charging.locallists import local_lists_token_changed
 from apps.charging.models import IdToken, MeterValue, Reservation, Transaction
-from apps.charging.selectors import IdTokenInfo, id_token_info, transaction_active_for_token
+from apps.charging.selectors import (
+    IdTokenInfo,
+    id_token_info,
+    id_token_info_for_charging,
+    transaction_active_for_token,
+)
 
 # OCPP 1.6 SampledValue defaults (section 7.45): stored explicitly so readers need not know them.
 SAMPLE_DEFAULTS = {
@@ -83,7 +88,7 @@ def transaction_start(
     if existing is not None:
         # A retry (our answer got lost): same transactionId, same verdict.
         return existing, _info_for(existing)
-    info = id_token_info(id_tag=id_tag)
+    info = id_token_info_for_charging(id_tag=id_tag, charge_point_id=charge_point_id)
     status = info.status
     if (
         status == IdToken.Status.ACCEPTED

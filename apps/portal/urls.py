@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.portal import views, views_locallists, views_locations, views_network, views_tokens
+from apps.portal import urls_inventory, views, views_locallists, views_locations, views_network, views_tokens
 
 app_name = "portal"
 
@@ -35,3 +35,5 @@ urlpatterns = [
 ]
 
 urlpatterns += views_locallists.urlpatterns
+# First: "chargers/import/" must not be taken for a charger called "import".
+urlpatterns = urls_inventory.urlpatterns + urlpatterns

@@ -66,6 +66,8 @@ TENANT_APPS = [
     "apps.tariffs",
     "apps.qr",
     "apps.billing",
+    "apps.wallets",
+    "apps.payments",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

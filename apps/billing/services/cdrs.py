@@ -194,7 +194,25 @@ def cdr_create_for_transaction(*, transaction: Transaction, issue_receipt: bool 
     cdr.save()
     if issue_receipt:
         invoice_issue_for_cdr(cdr=cdr)
+    _settle_after_commit(cdr)
     return cdr
+
+
+def _settle_after_commit(cdr: ChargeDetailRecord) -> None:
+    """Take the money once the record is committed: capture the session's card hold or debit
+    the driver's wallet (apps.payments.tasks.settle_cdr decides which, idempotently)."""
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    from apps.payments.tasks import settle_cdr
+
+    schema = connection.schema_name
+
+    def queue():
+        with schema_context(schema):
+            settle_cdr.delay(cdr.pk)
+
+    db_transaction.on_commit(queue, robust=True)
 
 
 @db_transaction.atomic
@@ -219,4 +237,5 @@ def cdr_correct(*, cdr: ChargeDetailRecord, reason: str, tariff=_EFFECTIVE, user
                 invoice=invoice, reason=f"Charge detail record corrected: {new.correction_reason}", user=user
             )
     invoice_issue_for_cdr(cdr=new)
+    _settle_after_commit(new)
     return new

@@ -13,7 +13,7 @@ from ocpp.v16.enums import Action
 from apps.chargers import services as chargers
 from apps.charging import services as charging
 from apps.charging.locallists import local_list_boot
-from apps.charging.selectors import IdTokenInfo, id_token_info
+from apps.charging.selectors import IdTokenInfo, id_token_info_for_charging
 from apps.csms import services as csms
 from apps.csms.handlers.base import CallOutcome, SessionBase
 from apps.csms.protocol import V16_ERRORS, FrameError, parse_timestamp
@@ -143,7 +143,7 @@ class V16Session(SessionBase, LibChargePoint):
 
     @on(Action.authorize)
     async def on_authorize(self, id_tag: str, **kw):
-        info = await self.db(id_token_info, id_tag=id_tag)
+        info = await self.db(id_token_info_for_charging, id_tag=id_tag, charge_point_id=self.ctx.charge_point_id)
         return call_result.Authorize(id_tag_info=id_tag_info(info))
 
     @on(Action.start_transaction)

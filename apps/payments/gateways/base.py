@@ -1,0 +1,108 @@
+"""The one interface every payment gateway implements.
+
+Amounts cross this interface as Decimal + ISO 4217 currency; each implementation converts to
+its API's minor units. Every call that changes money takes an idempotency key, which the
+implementation sends to the gateway, so a retried call (lost answer, Celery retry) cannot
+charge or refund twice. Declines come back as `GatewayResult(ok=False)`; a gateway that could
+not be reached (or failed on its side) raises `GatewayUnavailable`, which callers retry.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from babel.numbers import get_currency_precision
+
+from apps.core.money import quantize
+
+
+class GatewayUnavailable(Exception):
+    """Network error, timeout, 5xx or rate limit: worth retrying with the same idempotency key."""
+
+
+class InvalidSignature(Exception):
+    """A webhook whose signature is missing, malformed or wrong: nothing in it may be used."""
+
+
+@dataclass(frozen=True)
+class GatewayResult:
+    ok: bool
+    reference: str = ""  # the gateway's id of the payment (authorise) or of the modification
+    status: str = ""  # the gateway's own status word, for the audit trail
+    client_secret: str = ""  # Stripe: what the browser needs to confirm the card
+    action: dict | None = None  # Adyen: what the browser must do next (3-D Secure, redirect)
+    error: str = ""
+    raw: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GatewayEvent:
+    """A webhook event in EVzone's words. `kind` is one of EVENT_KINDS."""
+
+    event_id: str  # unique per gateway: what makes processing once possible
+    kind: str
+    payment_reference: str  # the gateway's id of the payment concerned
+    merchant_reference: str  # ours (Payment.merchant_reference), when the gateway echoes it
+    modification_reference: str = ""  # the capture/refund/cancel's own id, when it has one
+    amount: Decimal | None = None
+    currency: str = ""
+    fee: Decimal | None = None
+    success: bool = True
+    provider_type: str = ""
+    payload: dict = field(default_factory=dict)
+
+
+EVENT_KINDS = ("authorized", "captured", "capture_failed", "cancelled", "refunded", "refund_failed", "failed", "other")
+
+
+def to_minor(amount: Decimal, currency: str) -> int:
+    digits = get_currency_precision(currency)
+    return int(quantize(amount, currency).scaleb(digits))
+
+
+def from_minor(value: int, currency: str) -> Decimal:
+    return quantize(Decimal(value).scaleb(-get_currency_precision(currency)), currency)
+
+
+class Gateway(ABC):
+    provider: str = ""
+    # Adyen can raise a pre-authorisation before capture; Stripe captures at most what it held.
+    supports_amount_update: bool = False
+
+    @abstractmethod
+    def authorize(
+        self,
+        *,
+        amount: Decimal,
+        currency: str,
+        merchant_reference: str,
+        idempotency_key: str,
+        manual_capture: bool = True,
+        payment_method: dict | str | None = None,
+        customer: str = "",
+        return_url: str = "",
+    ) -> GatewayResult: ...
+
+    @abstractmethod
+    def capture(
+        self, *, reference: str, amount: Decimal, currency: str, merchant_reference: str, idempotency_key: str
+    ) -> GatewayResult: ...
+
+    @abstractmethod
+    def cancel(self, *, reference: str, merchant_reference: str, idempotency_key: str) -> GatewayResult: ...
+
+    @abstractmethod
+    def refund(
+        self, *, reference: str, amount: Decimal, currency: str, merchant_reference: str, idempotency_key: str
+    ) -> GatewayResult: ...
+
+    def update_amount(
+        self, *, reference: str, amount: Decimal, currency: str, merchant_reference: str, idempotency_key: str
+    ) -> GatewayResult:
+        raise NotImplementedError(f"{self.provider} cannot change an authorised amount")
+
+    @abstractmethod
+    def parse_webhook(self, *, body: bytes, headers) -> list[GatewayEvent]:
+        """Verify the signature and return the events; raise InvalidSignature otherwise."""

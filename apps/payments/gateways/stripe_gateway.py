@@ -1,0 +1,159 @@
+"""Stripe: PaymentIntents with capture_method=manual (authorise, capture the final amount,
+cancel to release), refunds, and webhooks verified with Stripe-Signature.
+
+The organisation's own secret key is used through a `stripe.StripeClient` (never the global
+`stripe.api_key`: several organisations share one process). Stripe retries are off; Celery
+retries with the same idempotency key instead.
+"""
+
+from __future__ import annotations
+
+import stripe
+
+from apps.payments.gateways.base import (
+    Gateway,
+    GatewayEvent,
+    GatewayResult,
+    GatewayUnavailable,
+    InvalidSignature,
+    from_minor,
+    to_minor,
+)
+
+# Stripe event type -> EVzone event kind.
+EVENT_KINDS = {
+    "payment_intent.amount_capturable_updated": "authorized",
+    "payment_intent.succeeded": "captured",
+    "payment_intent.canceled": "cancelled",
+    "payment_intent.payment_failed": "failed",
+    "refund.updated": "refunded",
+    "refund.failed": "refund_failed",
+    "charge.refund.updated": "refunded",
+}
+RETRYABLE = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
+
+
+class StripeGateway(Gateway):
+    provider = "stripe"
+
+    def __init__(self, *, secret_key: str, webhook_secret: str = "", http_client=None, **_):
+        self.webhook_secret = webhook_secret
+        self.client = stripe.StripeClient(secret_key, http_client=http_client, max_network_retries=0)
+
+    def _call(self, fn, *args, failed=("requires_payment_method", "canceled"), **kwargs) -> GatewayResult:
+        try:
+            obj = fn(*args, **kwargs)
+        except RETRYABLE as exc:
+            raise GatewayUnavailable(str(exc)) from exc
+        except stripe.StripeError as exc:  # declined card, invalid state, bad request
+            return GatewayResult(ok=False, error=exc.user_message or str(exc), raw=exc.json_body or {})
+        data = obj.to_dict()
+        return GatewayResult(
+            ok=data.get("status") not in (*failed, "failed"),
+            reference=data.get("id", ""),
+            status=data.get("status", ""),
+            client_secret=data.get("client_secret") or "",
+            raw=data,
+        )
+
+    def authorize(
+        self,
+        *,
+        amount,
+        currency,
+        merchant_reference,
+        idempotency_key,
+        manual_capture=True,
+        payment_method=None,
+        customer="",
+        return_url="",
+    ):
+        params = {
+            "amount": to_minor(amount, currency),
+            "currency": currency.lower(),
+            "capture_method": "manual" if manual_capture else "automatic",
+            "metadata": {"merchant_reference": merchant_reference},
+            "description": f"EVzone {merchant_reference}",
+        }
+        if customer:
+            params["customer"] = customer
+        if payment_method:  # a card on file: confirm now, the driver is not there to do it
+            params.update(payment_method=payment_method, confirm=True, off_session=True)
+        else:
+            params["automatic_payment_methods"] = {"enabled": True}
+        return self._call(
+            self.client.v1.payment_intents.create, params=params, options={"idempotency_key": idempotency_key}
+        )
+
+    def capture(self, *, reference, amount, currency, merchant_reference, idempotency_key):
+        return self._call(
+            self.client.v1.payment_intents.capture,
+            reference,
+            params={"amount_to_capture": to_minor(amount, currency)},
+            options={"idempotency_key": idempotency_key},
+        )
+
+    def cancel(self, *, reference, merchant_reference, idempotency_key):
+        return self._call(
+            self.client.v1.payment_intents.cancel,
+            reference,
+            params={"cancellation_reason": "abandoned"},
+            options={"idempotency_key": idempotency_key},
+            failed=(),
+        )
+
+    def refund(self, *, reference, amount, currency, merchant_reference, idempotency_key):
+        return self._call(
+            self.client.v1.refunds.create,
+            params={
+                "payment_intent": reference,
+                "amount": to_minor(amount, currency),
+                "metadata": {"merchant_reference": merchant_reference},
+            },
+            options={"idempotency_key": idempotency_key},
+        )
+
+    def parse_webhook(self, *, body: bytes, headers) -> list[GatewayEvent]:
+        if not self.webhook_secret:
+            raise InvalidSignature("no webhook secret configured")
+        try:
+            event = stripe.Webhook.construct_event(body, headers.get("Stripe-Signature"), self.webhook_secret)
+        except (stripe.SignatureVerificationError, ValueError) as exc:
+            raise InvalidSignature(str(exc)) from exc
+        data = event.to_dict()
+        obj = data["data"]["object"]
+        kind = EVENT_KINDS.get(data["type"], "other")
+        currency = (obj.get("currency") or "").upper()
+        amount, fee, payment_ref, modification = None, None, obj.get("id", ""), ""
+        if obj.get("object") == "payment_intent":
+            minor = obj.get("amount_received") if kind == "captured" else obj.get("amount_capturable")
+            if kind in ("cancelled", "failed"):
+                minor = obj.get("amount")
+            charge = obj.get("latest_charge")
+            if isinstance(charge, dict) and isinstance(charge.get("balance_transaction"), dict):
+                fee = from_minor(charge["balance_transaction"].get("fee", 0), currency)
+        elif obj.get("object") == "refund":
+            minor, payment_ref, modification = obj.get("amount"), obj.get("payment_intent") or "", obj.get("id", "")
+            if obj.get("status") == "failed":
+                kind = "refund_failed"
+            elif obj.get("status") != "succeeded":
+                kind = "other"
+        else:
+            minor = None
+        if minor is not None and currency:
+            amount = from_minor(minor, currency)
+        return [
+            GatewayEvent(
+                event_id=data["id"],
+                kind=kind,
+                payment_reference=payment_ref,
+                merchant_reference=(obj.get("metadata") or {}).get("merchant_reference", ""),
+                modification_reference=modification,
+                amount=amount,
+                currency=currency,
+                fee=fee,
+                success=kind not in ("failed", "refund_failed", "capture_failed"),
+                provider_type=data["type"],
+                payload=data,
+            )
+        ]

@@ -1,0 +1,140 @@
+"""Card payments through the organisation's gateway (Stripe or Adyen). Tenant schema.
+
+A Payment is one authorisation at the gateway (a session pre-authorisation or a wallet
+top-up); PaymentOperations are the calls made on it (authorise, capture, cancel, refund,
+amount update), each with its idempotency key; WebhookEvents are what the gateway told us,
+stored before anything is done with them and processed once.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from apps.billing.models import MONEY
+from apps.payments.crypto import decrypt_json, encrypt_json
+
+
+class Provider(models.TextChoices):
+    NONE = "none", "No card payments"
+    STRIPE = "stripe", "Stripe"
+    ADYEN = "adyen", "Adyen"
+
+
+class GatewayConfig(models.Model):
+    """The organisation's gateway and its own credentials (one row per schema), encrypted."""
+
+    provider = models.CharField(max_length=8, choices=Provider.choices, default=Provider.NONE)
+    credentials_encrypted = models.TextField(blank=True)
+    live = models.BooleanField(default=False, help_text="Off: the gateway's test environment.")
+    preauth_amount = models.DecimalField(default=30, help_text="Held on the card when a session starts.", **MONEY)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    @property
+    def credentials(self) -> dict:
+        return decrypt_json(self.credentials_encrypted)
+
+    @credentials.setter
+    def credentials(self, value: dict) -> None:
+        self.credentials_encrypted = encrypt_json(value)
+
+
+class Payment(models.Model):
+    class Kind(models.TextChoices):
+        SESSION = "session", "Charging session"
+        TOPUP = "topup", "Wallet top-up"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        AUTHORIZED = "authorized", "Authorised"
+        # Adyen confirms captures by webhook; until then the capture is only requested.
+        CAPTURE_PENDING = "capture_pending", "Capture requested"
+        CAPTURED = "captured", "Captured"
+        CAPTURE_FAILED = "capture_failed", "Capture failed"
+        CANCELLED = "cancelled", "Released"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    provider = models.CharField(max_length=8, choices=Provider.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    currency = models.CharField(max_length=3)
+    amount_authorized = models.DecimalField(default=0, **MONEY)
+    amount_captured = models.DecimalField(default=0, **MONEY)
+    amount_refunded = models.DecimalField(default=0, **MONEY)
+    # What the session finally cost (the CDR total): what a capture, or its retries, take.
+    amount_due = models.DecimalField(null=True, blank=True, **MONEY)
+    fee = models.DecimalField(default=0, **MONEY)
+    reference = models.CharField(max_length=120, blank=True, help_text="PaymentIntent id / pspReference.")
+    # Our own reference, sent as merchant reference / metadata: unique, so webhooks find us.
+    merchant_reference = models.CharField(max_length=64, unique=True)
+    transaction = models.ForeignKey(
+        "charging.Transaction", null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    cdr = models.ForeignKey("billing.ChargeDetailRecord", null=True, blank=True, on_delete=models.PROTECT)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    wallet = models.ForeignKey("wallets.LedgerAccount", null=True, blank=True, on_delete=models.PROTECT)
+    capture_attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["transaction"], condition=models.Q(kind="session"), name="one_preauth_per_session"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount_refunded__lte=models.F("amount_captured")), name="refund_within_capture"
+            ),
+        ]
+        indexes = [models.Index(fields=["provider", "reference"], name="payment_reference")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.merchant_reference}"
+
+    @property
+    def refundable(self):
+        return self.amount_captured - self.amount_refunded
+
+
+class PaymentOperation(models.Model):
+    class Kind(models.TextChoices):
+        AUTHORIZE = "authorize", "Authorise"
+        UPDATE = "update", "Amount update"
+        CAPTURE = "capture", "Capture"
+        CANCEL = "cancel", "Release"
+        REFUND = "refund", "Refund"
+
+    class Status(models.TextChoices):
+        SUCCEEDED = "succeeded", "Succeeded"
+        PENDING = "pending", "Pending"
+        FAILED = "failed", "Failed"
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="operations")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    amount = models.DecimalField(default=0, **MONEY)
+    currency = models.CharField(max_length=3)
+    idempotency_key = models.CharField(max_length=120, unique=True)
+    provider_reference = models.CharField(max_length=120, blank=True)
+    fee = models.DecimalField(default=0, **MONEY)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class WebhookEvent(models.Model):
+    provider = models.CharField(max_length=8, choices=Provider.choices)
+    event_id = models.CharField(max_length=255)
+    event_type = models.CharField(max_length=120)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    result = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["provider", "event_id"], name="webhook_event_once")]

@@ -1,0 +1,31 @@
+"""Writes for payments (`<entity>_<verb>`, keyword-only).
+
+Calls to a gateway are never made inside a database transaction: a slow gateway would hold
+row locks for seconds. Instead each call is written down first (a PaymentOperation with its
+idempotency key, committed), then made, then its outcome is recorded in a short transaction.
+A crash in between leaves a pending operation whose retry reuses the same key, so the
+gateway does the work at most once.
+"""
+
+from apps.payments.services.config import gateway_config_save
+from apps.payments.services.events import webhook_event_process, webhook_event_record
+from apps.payments.services.refunds import payment_refund
+from apps.payments.services.sessions import (
+    payment_capture,
+    payment_capture_for_cdr,
+    payment_preauthorize_session,
+    payment_release,
+    payment_topup_start,
+)
+
+__all__ = [
+    "gateway_config_save",
+    "payment_capture",
+    "payment_capture_for_cdr",
+    "payment_preauthorize_session",
+    "payment_refund",
+    "payment_release",
+    "payment_topup_start",
+    "webhook_event_process",
+    "webhook_event_record",
+]

@@ -1,0 +1,57 @@
+"""Payment tasks. They run in the schema they were queued from (tenant-schemas-celery)."""
+
+from celery import shared_task
+
+from apps.payments import services
+from apps.payments.models import Payment
+
+
+@shared_task(name="payments.retry_capture")
+def retry_capture(payment_id: int) -> None:
+    """One more capture attempt; a new failure schedules the next one with a longer delay
+    (apps.payments.services.sessions._capture_failed), up to MAX_CAPTURE_ATTEMPTS."""
+    payment = Payment.objects.filter(pk=payment_id, status=Payment.Status.CAPTURE_FAILED).first()
+    if payment is not None:
+        services.payment_capture(payment=payment)
+
+
+@shared_task(name="payments.settle_cdr", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def settle_cdr(cdr_id: int) -> None:
+    """After a CDR is created: capture its card payment or debit its wallet (whichever paid)."""
+    from apps.billing.models import ChargeDetailRecord
+    from apps.wallets.services import wallet_debit_for_cdr
+
+    cdr = ChargeDetailRecord.objects.filter(pk=cdr_id).first()
+    if cdr is None:
+        return
+    if Payment.objects.filter(kind=Payment.Kind.SESSION, transaction_id=cdr.transaction_id).exists():
+        services.payment_capture_for_cdr(cdr=cdr)
+    else:
+        wallet_debit_for_cdr(cdr=cdr)
+
+
+@shared_task(name="payments.sweep_failed_captures", ignore_result=True)
+def sweep_failed_captures() -> int:
+    """Safety net for retries lost with a worker: re-queue every failed capture that has
+    attempts left and has not been tried for half an hour, in each organisation's schema."""
+    import datetime as dt
+
+    from django.utils import timezone
+    from django_tenants.utils import get_tenant_model, schema_context
+
+    from apps.payments.services.sessions import MAX_CAPTURE_ATTEMPTS
+
+    queued = 0
+    cutoff = timezone.now() - dt.timedelta(minutes=30)
+    schemas = get_tenant_model().objects.exclude(schema_name="public").values_list("schema_name", flat=True)
+    for schema in schemas:
+        with schema_context(schema):  # the task is queued for this schema (tenant-schemas-celery)
+            stale = Payment.objects.filter(
+                status=Payment.Status.CAPTURE_FAILED,
+                capture_attempts__lt=MAX_CAPTURE_ATTEMPTS,
+                updated_at__lt=cutoff,
+            ).values_list("pk", flat=True)
+            for pk in stale:
+                retry_capture.apply_async(args=[pk])
+                queued += 1
+    return queued
