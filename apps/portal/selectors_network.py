@@ -170,3 +170,61 @@ def session_totals() -> dict:
         total=Count("id"),
         energy_wh=Sum(F("meter_stop") - F("meter_start"), filter=Q(meter_stop__isnull=False)),
     )
+
+
+def session_timeline(*, transaction: Transaction) -> list[dict]:
+    """What happened during a session, in order: start and stop, the connector's status
+    changes, and commands sent to the charger for this connector or transaction."""
+    start = transaction.started_at
+    end = transaction.stopped_at
+    events = [
+        {
+            "at": start,
+            "kind": "start",
+            "text": f"Started with {transaction.id_tag or 'no id'} (meter {transaction.meter_start} Wh)",
+        }
+    ]
+    statuses = ConnectorStatusHistory.objects.filter(
+        charge_point_id=transaction.charge_point_id, connector_id=transaction.connector_id, timestamp__gte=start
+    )
+    if end:
+        statuses = statuses.filter(timestamp__lte=end)
+    for h in statuses.order_by("timestamp", "id")[:200]:
+        text = h.status + (f" — {h.error_code}" if h.error_code and h.error_code != "NoError" else "")
+        events.append({"at": h.timestamp, "kind": "status", "text": text})
+    commands = Command.objects.filter(charge_point_id=transaction.charge_point_id, created_at__gte=start)
+    if end:
+        commands = commands.filter(created_at__lte=end)
+    for c in commands.select_related("user").order_by("created_at")[:100]:
+        payload = c.payload or {}
+        if (
+            str(payload.get("transactionId", "")) == str(transaction.transaction_id)
+            or payload.get("connectorId") == transaction.connector_id
+        ):
+            who = c.user.email if c.user else c.source
+            events.append({"at": c.created_at, "kind": "command", "text": f"{c.action} by {who}: {c.status}"})
+    if end:
+        events.append(
+            {
+                "at": end,
+                "kind": "stop",
+                "text": f"Stopped ({transaction.stop_reason or 'Local'}, meter {transaction.meter_stop} Wh)",
+            }
+        )
+    return sorted(events, key=lambda e: e["at"])
+
+
+def session_idle_seconds(*, transaction: Transaction, series: list[dict]) -> int | None:
+    """Time connected without charging: from the last reading that added energy to the end
+    (or now). None when the session reported no energy readings."""
+    from django.utils import timezone
+
+    readings = [(p["timestamp"], p["energy_wh"]) for p in series if "energy_wh" in p]
+    if not readings:
+        return None
+    last_increase = readings[0][0]
+    for (t_prev, e_prev), (t, e) in zip(readings, readings[1:]):
+        if e > e_prev:
+            last_increase = t
+    end = transaction.stopped_at or timezone.now()
+    return max(int((end - last_increase).total_seconds()), 0)

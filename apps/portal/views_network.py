@@ -120,7 +120,6 @@ def _payload_from_form(action: str, data) -> dict:
     if action == "ChangeConfiguration":
         return {"key": data.get("key", "").strip(), "value": data.get("value", "")}
     if action == "UpdateFirmware":
-
         from django.utils import timezone
 
         raw = (data.get("retrieveDate") or "").strip()
@@ -205,7 +204,13 @@ def session_detail(request, pk):
 
     cdr = cdr_original(transaction_id=tx.pk)
     cost = None if cdr is not None else running_cost(transaction=tx)
-    return render(request, "portal/sessions/detail.html", {"tx": tx, "series": series, "cdr": cdr, "cost": cost})
+    timeline = selectors.session_timeline(transaction=tx)
+    idle = selectors.session_idle_seconds(transaction=tx, series=series)
+    return render(
+        request,
+        "portal/sessions/detail.html",
+        {"tx": tx, "series": series, "cdr": cdr, "cost": cost, "timeline": timeline, "idle_seconds": idle},
+    )
 
 
 @role_required(CAN_VIEW_PORTAL)

@@ -300,3 +300,33 @@ def test_session_filters_by_location_charger_driver_and_local_dates(tenant_a, ma
     assert ids(date_from=(today + timedelta(days=1)).isoformat()) == set()
     export = client.get("/sessions/export.csv", {"driver": "filter.driver"})
     assert "DRV-TAG" in b"".join(export.streaming_content).decode()
+
+
+@pytest.mark.django_db
+def test_session_timeline_and_idle_time(tenant_a, make_user, login, network):
+    tx = network["tx"]
+    with schema_context(tenant_a.schema_name):
+        Command.objects.create(
+            charge_point=network["one"],
+            action="RemoteStopTransaction",
+            payload={"transactionId": int(tx.transaction_id)},
+            status="ok",
+            source="api",
+        )
+        transaction_stop(
+            charge_point_id=network["one"].pk,
+            transaction_id=tx.transaction_id,
+            meter_stop=7000,
+            timestamp=timezone.now(),
+            reason="Remote",
+        )
+    body = login(tenant_a, make_user(tenant_a, role=Role.OPERATOR_STAFF)).get(f"/sessions/{tx.pk}/").content.decode()
+    timeline = body.split('<ol class="timeline">')[1].split("</ol>")[0]
+    assert (
+        timeline.index("Started with TAG-1")
+        < timeline.index("RemoteStopTransaction by api")
+        < timeline.index("Stopped (Remote")
+    )
+    # Readings came 30, 20 and 10 minutes before the stop, each adding energy: idle for the last 10.
+    idle = body.split("data-idle>")[1].split("<")[0].strip()
+    assert idle.startswith("10 min") or idle.startswith("9 min")

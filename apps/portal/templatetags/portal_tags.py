@@ -117,3 +117,14 @@ def as_json(value):
     import json
 
     return json.dumps(value, ensure_ascii=False, default=str)
+
+
+@register.filter
+def duration(seconds):
+    """12345 → "3 h 25 min"; under an hour "25 min 45 s"."""
+    seconds = int(seconds or 0)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
