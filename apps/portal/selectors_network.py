@@ -223,7 +223,7 @@ def session_idle_seconds(*, transaction: Transaction, series: list[dict]) -> int
     if not readings:
         return None
     last_increase = readings[0][0]
-    for (t_prev, e_prev), (t, e) in zip(readings, readings[1:]):
+    for (_, e_prev), (t, e) in zip(readings, readings[1:], strict=False):
         if e > e_prev:
             last_increase = t
     end = transaction.stopped_at or timezone.now()
