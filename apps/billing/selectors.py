@@ -136,14 +136,14 @@ def running_cost(*, transaction) -> dict | None:
     from apps.billing.pricing import ENERGY, _readings, session_for_transaction
     from apps.tariffs.engine import PricingError, price_session
     from apps.tariffs.ocpi import tariff_to_domain
-    from apps.tariffs.selectors import tariff_effective
+    from apps.tariffs.selectors import customer_group_ids, tariff_effective
 
     cp = transaction.charge_point
     tariff = tariff_effective(
         at=transaction.started_at,
         location_ref=str(cp.location_id or ""),
         evse_ref=f"{cp.identity}/{transaction.evse_id}",
-        customer_group_ids=(),
+        customer_group_ids=customer_group_ids(user=transaction.id_token.owner if transaction.id_token_id else None),
     )
     if tariff is None:
         return None

@@ -100,9 +100,9 @@ def connector_price(*, code: ConnectorCode, user=None) -> dict | None:
     from apps.tariffs.selectors import tariff_effective, tariff_estimate
 
     cp = code.charge_point
-    # Customer-group prices (member, fleet) need group membership, which arrives with
-    # wallets and fleets; until then a scanning driver sees the public price.
-    groups: list[int] = []
+    from apps.tariffs.selectors import customer_group_ids
+
+    groups = customer_group_ids(user=user)  # a signed-in member sees the member price
     tariff = tariff_effective(
         at=timezone.now(),
         location_ref=str(cp.location_id or ""),

@@ -108,6 +108,7 @@ class TariffElementAdmin(admin.ModelAdmin):
 class CustomerGroupAdmin(admin.ModelAdmin):
     list_display = ("name", "kind")
     list_filter = ("kind",)
+    filter_horizontal = ("members",)
 
 
 @admin.register(TariffAssignment, site=operator_admin_site)

@@ -5,6 +5,7 @@ history of which tariff applied where stays readable."""
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -25,9 +26,16 @@ class _StaffReadAdminWrite:
 
 
 class CustomerGroupSerializer(serializers.ModelSerializer):
+    members = serializers.PrimaryKeyRelatedField(
+        many=True,
+        required=False,
+        queryset=get_user_model().objects.filter(is_active=True),
+        help_text="Users (drivers) who get this group's prices.",
+    )
+
     class Meta:
         model = CustomerGroup
-        fields = ("id", "name", "kind")
+        fields = ("id", "name", "kind", "members")
 
 
 class CustomerGroupViewSet(
@@ -35,6 +43,7 @@ class CustomerGroupViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
@@ -46,7 +55,17 @@ class CustomerGroupViewSet(
     search_fields = ("name",)
 
     def perform_create(self, serializer):
-        serializer.instance = services.customer_group_create(**serializer.validated_data)
+        data = dict(serializer.validated_data)
+        members = data.pop("members", None)
+        group = services.customer_group_create(**data)
+        if members is not None:
+            services.customer_group_set_members(group=group, users=members)
+        serializer.instance = group
+
+    def perform_update(self, serializer):
+        members = serializer.validated_data.get("members")
+        if members is not None:
+            services.customer_group_set_members(group=serializer.instance, users=members)
 
     def perform_destroy(self, instance):
         services.customer_group_delete(group=instance)

@@ -8,6 +8,7 @@ exactly; `apps.tariffs.ocpi` converts in both directions.
 
 import uuid
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
@@ -153,6 +154,8 @@ class CustomerGroup(models.Model):
 
     name = models.CharField(max_length=120, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
+    # Drivers who get this group's prices (a card's owner decides for sessions).
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="customer_groups")
 
     class Meta:
         ordering = ["name"]

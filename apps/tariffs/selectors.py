@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db.models import Prefetch, Q, QuerySet
 
 from apps.tariffs import engine
-from apps.tariffs.models import PriceComponent, Tariff, TariffAssignment, TariffElement
+from apps.tariffs.models import CustomerGroup, PriceComponent, Tariff, TariffAssignment, TariffElement
 from apps.tariffs.ocpi import tariff_to_domain
 
 
@@ -83,3 +83,10 @@ def tariff_estimate(
         power_kw=max_power_kw,
     )
     return engine.price_session(tariff_to_domain(tariff), session)
+
+
+def customer_group_ids(*, user) -> list[int]:
+    """The customer groups whose prices this driver gets (none for anonymous or unknown)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    return list(CustomerGroup.objects.filter(members=user).values_list("pk", flat=True))

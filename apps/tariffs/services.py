@@ -153,6 +153,12 @@ def customer_group_create(*, name: str, kind: str) -> CustomerGroup:
 
 
 @transaction.atomic
+def customer_group_set_members(*, group: CustomerGroup, users) -> CustomerGroup:
+    group.members.set(users)
+    return group
+
+
+@transaction.atomic
 def tariff_assign(
     *,
     tariff: Tariff,

@@ -82,7 +82,8 @@ def test_preview_periods_are_shown_in_the_organisations_time(tenant_a, admin_cli
     admin_client.post("/tariffs/import/", {"name": "Day/night", "ocpi": json.dumps(TWO_PRICES)})
     with schema_context(tenant_a.schema_name):
         tariff = Tariff.objects.get(ocpi_id="DAYNIGHT")
-    page = admin_client.get(f"/tariffs/{tariff.pk}/", {"start": "2026-03-02T17:30", "minutes": 60,
-                                                      "energy_kwh": "10", "parking_minutes": 0}).content.decode()
+    page = admin_client.get(
+        f"/tariffs/{tariff.pk}/", {"start": "2026-03-02T17:30", "minutes": 60, "energy_kwh": "10", "parking_minutes": 0}
+    ).content.decode()
     # Europe/Berlin (UTC+1 in March): the periods start at 17:30 and 18:00 local, not 16:30 UTC.
     assert "Mon 17:30" in page and "Mon 18:00" in page and "16:30" not in page

@@ -17,7 +17,7 @@ from apps.tariffs import engine
 from apps.tariffs.domain import Tariff as DomainTariff
 from apps.tariffs.models import Tariff
 from apps.tariffs.ocpi import format_datetime, number, tariff_structure, tariff_to_domain
-from apps.tariffs.selectors import tariff_effective, tariff_list
+from apps.tariffs.selectors import customer_group_ids, tariff_effective, tariff_list
 
 # OCPP id token types -> OCPI TokenType. 1.6 idTags are stored as ISO14443 (RFID cards).
 TOKEN_TYPES = {
@@ -156,8 +156,8 @@ def _build(tx: Transaction, *, tariff=_EFFECTIVE) -> ChargeDetailRecord:
             at=tx.started_at,
             location_ref=str(cp.location_id or ""),
             evse_ref=f"{cp.identity}/{tx.evse_id}",
-            # Customer-group prices need group membership (wallets and fleets module).
-            customer_group_ids=(),
+            # The card's owner decides the customer group (member, fleet) prices.
+            customer_group_ids=customer_group_ids(user=tx.id_token.owner if tx.id_token_id else None),
         )
     elif tariff is not None:
         tariff = tariff_list().get(pk=tariff.pk)  # prefetched elements for the snapshot
