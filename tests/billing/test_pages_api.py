@@ -15,7 +15,6 @@ from tests.billing.conftest import EVENING_TARIFF, import_tariff, run_session
 from tests.conftest import host_of
 
 
-
 @pytest.fixture
 def billed(tenant_a, charger, driver):
     """One invoiced session and one unpriced session without a driver, in tenant A."""

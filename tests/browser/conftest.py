@@ -64,7 +64,7 @@ def page(browser):
 
 
 @pytest.fixture
-def simulator(e2e_db):
+def simulator(e2e_db):  # noqa: F811  (the fixture imported above)
     """simulator(identity, password) starts one simulated OCPP 1.6 charger (the project's own
     simulator, a separate process) against the live server; stopped after the test."""
     procs = []

@@ -14,7 +14,7 @@ from apps.core.admin_sites import operator_admin_site
 def test_every_operator_admin_page_opens(tenant_a, make_user, login):
     client = login(tenant_a, make_user(tenant_a, role=Role.OPERATOR_ADMIN))
     failures = []
-    for model, model_admin in operator_admin_site._registry.items():
+    for model in operator_admin_site._registry:
         opts = model._meta
         for view in ("changelist", "add"):
             url = reverse(f"operator_admin:{opts.app_label}_{opts.model_name}_{view}")
@@ -32,7 +32,7 @@ def test_every_platform_admin_page_opens():
     client = Client(HTTP_HOST="localhost")
     client.force_login(staff, backend="django.contrib.auth.backends.ModelBackend")
     failures = []
-    for model, model_admin in admin.site._registry.items():
+    for model in admin.site._registry:
         opts = model._meta
         url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist", urlconf="config.urls_public")
         status = client.get(url).status_code

@@ -137,13 +137,13 @@ def live_server_ocpp(e2e_org, tmp_path_factory):
 
 def wipe_ocpp_tables_here() -> None:
     from apps.accounts.models import User
-    from apps.chargers.models import ChargePoint, Location
-    from apps.charging.models import IdToken, MeterValue, Transaction
-    from apps.csms.models import Command, CsmsSettings, MessageLog
 
     # Sessions that ended were priced: their CDRs and receipts are immutable (no delete()
     # by design), so empty those tables wholesale first.
     from apps.billing.models import ChargeDetailRecord, Invoice, InvoiceDelivery, InvoiceLine
+    from apps.chargers.models import ChargePoint, Location
+    from apps.charging.models import IdToken, MeterValue, Transaction
+    from apps.csms.models import Command, CsmsSettings, MessageLog
 
     with connection.cursor() as cursor:
         tables = ", ".join(m._meta.db_table for m in (InvoiceDelivery, InvoiceLine, Invoice, ChargeDetailRecord))
