@@ -136,15 +136,11 @@ def running_cost(*, transaction) -> dict | None:
     from apps.billing.pricing import ENERGY, _readings, session_for_transaction
     from apps.tariffs.engine import PricingError, price_session
     from apps.tariffs.ocpi import tariff_to_domain
-    from apps.tariffs.selectors import customer_group_ids, tariff_effective
+    from apps.tariffs.selectors import tariff_for_charging
 
     cp = transaction.charge_point
-    tariff = tariff_effective(
-        at=transaction.started_at,
-        location_ref=str(cp.location_id or ""),
-        evse_ref=f"{cp.identity}/{transaction.evse_id}",
-        customer_group_ids=customer_group_ids(user=transaction.id_token.owner if transaction.id_token_id else None),
-    )
+    owner = transaction.id_token.owner if transaction.id_token_id else None
+    tariff = tariff_for_charging(charge_point=cp, evse_id=transaction.evse_id, user=owner, at=transaction.started_at)
     if tariff is None:
         return None
     readings = _readings(transaction, ENERGY)

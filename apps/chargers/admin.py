@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from import_export.admin import ImportExportModelAdmin
 
 from apps.chargers import services
-from apps.chargers.models import ChargePoint, ChargerEvent, ConfigurationKey, Connector, Location
+from apps.chargers.models import ChargePoint, ChargerEvent, ChargerGroup, ConfigurationKey, Connector, Location
 from apps.chargers.passwords import MAX_LENGTH, MIN_LENGTH
 from apps.core.admin_sites import operator_admin_site
 from apps.portal.imports import ChargePointResource, LocationResource
@@ -185,3 +185,10 @@ class ChargerEventAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
     search_fields = ("charge_point__identity", "status")
     readonly_fields = ("charge_point", "kind", "status", "request_id", "info", "payload", "timestamp")
+
+
+@admin.register(ChargerGroup, site=operator_admin_site)
+class ChargerGroupAdmin(admin.ModelAdmin):
+    list_display = ("name",)
+    search_fields = ("name", "charge_points__identity")
+    filter_horizontal = ("charge_points",)

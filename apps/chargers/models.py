@@ -248,3 +248,16 @@ class ChargerEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.status}"
+
+
+class ChargerGroup(models.Model):
+    """A named set of chargers (e.g. "Depot fast chargers") that tariffs can be assigned to."""
+
+    name = models.CharField(max_length=120, unique=True)
+    charge_points = models.ManyToManyField(ChargePoint, blank=True, related_name="groups")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -56,6 +56,16 @@ def charger_detail(request, identity):
         return render(request, "portal/chargers/_detail_live.html", context)
     # Every connector gets its stable QR code the first time anyone looks.
     context["qr_codes"] = connector_codes_ensure(charge_point=charge_point)
+    # What an anonymous driver would pay at each EVSE now (members may get their group's price).
+    from django.utils import timezone
+
+    from apps.tariffs.selectors import tariff_for_charging
+
+    now = timezone.now()
+    context["tariffs"] = [
+        (code.evse_id, tariff_for_charging(charge_point=charge_point, evse_id=code.evse_id, at=now))
+        for code in context["qr_codes"]
+    ]
     return render(request, "portal/chargers/detail.html", context)
 
 

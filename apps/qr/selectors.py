@@ -97,18 +97,11 @@ def connector_price(*, code: ConnectorCode, user=None) -> dict | None:
     from django.utils import timezone
 
     from apps.tariffs import engine
-    from apps.tariffs.selectors import tariff_effective, tariff_estimate
+    from apps.tariffs.selectors import tariff_estimate, tariff_for_charging
 
     cp = code.charge_point
-    from apps.tariffs.selectors import customer_group_ids
-
-    groups = customer_group_ids(user=user)  # a signed-in member sees the member price
-    tariff = tariff_effective(
-        at=timezone.now(),
-        location_ref=str(cp.location_id or ""),
-        evse_ref=f"{cp.identity}/{code.evse_id}",
-        customer_group_ids=groups,
-    )
+    # A signed-in member sees the member price.
+    tariff = tariff_for_charging(charge_point=cp, evse_id=code.evse_id, user=user, at=timezone.now())
     if tariff is None:
         return None
     labels = {

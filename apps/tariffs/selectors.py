@@ -90,3 +90,15 @@ def customer_group_ids(*, user) -> list[int]:
     if user is None or not getattr(user, "is_authenticated", False):
         return []
     return list(CustomerGroup.objects.filter(members=user).values_list("pk", flat=True))
+
+
+def tariff_for_charging(*, charge_point, evse_id: int, user=None, at: dt.datetime) -> Tariff | None:
+    """The tariff a session at this EVSE for this driver (None: anonymous) starting `at` gets:
+    the one place where location, EVSE, charger groups and customer groups are gathered."""
+    return tariff_effective(
+        at=at,
+        location_ref=str(charge_point.location_id or ""),
+        evse_ref=f"{charge_point.identity}/{evse_id}",
+        charger_group_refs=[str(pk) for pk in charge_point.groups.values_list("pk", flat=True)],
+        customer_group_ids=customer_group_ids(user=user),
+    )

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apps.accounts.permissions import CAN_MANAGE_TARIFFS, CAN_VIEW_PORTAL, role_required
-from apps.chargers.models import Location
+from apps.chargers.models import ChargerGroup, Location
 from apps.tariffs import engine, services
 from apps.tariffs.models import Tariff, TariffAssignment
 from apps.tariffs.ocpi import tariff_to_ocpi
@@ -37,16 +37,19 @@ class AssignForm(forms.Form):
         choices=[
             (TariffAssignment.Scope.ORGANIZATION, "Whole organisation"),
             (TariffAssignment.Scope.LOCATION, "A location"),
+            (TariffAssignment.Scope.CHARGER_GROUP, "A charger group"),
             (TariffAssignment.Scope.EVSE, "One EVSE (charger/evse)"),
         ]
     )
     location = forms.ModelChoiceField(queryset=Location.objects.none(), required=False)
+    charger_group = forms.ModelChoiceField(queryset=ChargerGroup.objects.none(), required=False)
     evse = forms.CharField(required=False, help_text="e.g. CP-001/1", max_length=100)
     priority = forms.IntegerField(initial=0)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["location"].queryset = Location.objects.order_by("name")
+        self.fields["charger_group"].queryset = ChargerGroup.objects.order_by("name")
 
 
 @role_required(CAN_VIEW_PORTAL)
@@ -143,6 +146,8 @@ def tariff_assign(request, pk):
         ref = ""
         if scope == TariffAssignment.Scope.LOCATION and form.cleaned_data["location"]:
             ref = str(form.cleaned_data["location"].pk)
+        elif scope == TariffAssignment.Scope.CHARGER_GROUP and form.cleaned_data["charger_group"]:
+            ref = str(form.cleaned_data["charger_group"].pk)
         elif scope == TariffAssignment.Scope.EVSE:
             ref = form.cleaned_data["evse"].strip()
         try:

@@ -83,3 +83,32 @@ def test_group_members_through_the_api(tenant_a, make_user, login):
         f"/api/v1/customer-groups/{created.json()['id']}/", {"members": []}, content_type="application/json"
     )
     assert cleared.status_code == 200 and cleared.json()["members"] == []
+
+
+@pytest.mark.django_db
+def test_tariff_assigned_to_a_charger_group(tenant_a, make_user, login):
+    from apps.chargers.models import ChargerGroup
+
+    admin = login(tenant_a, make_user(tenant_a, role=Role.OPERATOR_ADMIN))
+    with schema_context(tenant_a.schema_name):
+        tariff_assign(tariff=_tariff("PUBLIC", "0.50"), scope=TariffAssignment.Scope.ORGANIZATION)
+        fast = _tariff("FAST", "0.70")
+        fast.name = "Fast chargers"
+        fast.save(update_fields=["name"])
+        group = ChargerGroup.objects.create(name="HPC")
+        in_group = charge_point_create(identity="HPC-1", password="h" * 20)
+        other = charge_point_create(identity="AC-1", password="a" * 20)
+        group.charge_points.add(in_group)
+        for cp in (in_group, other):
+            connector_status_record(
+                charge_point_id=cp.pk, evse_id=1, connector_id=1, status="Available", timestamp=timezone.now()
+            )
+    response = admin.post(
+        f"/tariffs/{fast.pk}/assign/", {"scope": "charger_group", "charger_group": group.pk, "priority": 0}
+    )
+    assert response.status_code == 302
+    assert "Fast chargers" in admin.get("/chargers/HPC-1/").content.decode()
+    assert "Fast chargers" not in admin.get("/chargers/AC-1/").content.decode()
+    with schema_context(tenant_a.schema_name):
+        code = connector_codes_ensure(charge_point=in_group)[0].code
+    assert "0.70 EUR</strong> per kWh" in Client(HTTP_HOST=host_of(tenant_a)).get(f"/c/{code}/").content.decode()

@@ -17,7 +17,7 @@ from apps.tariffs import engine
 from apps.tariffs.domain import Tariff as DomainTariff
 from apps.tariffs.models import Tariff
 from apps.tariffs.ocpi import format_datetime, number, tariff_structure, tariff_to_domain
-from apps.tariffs.selectors import customer_group_ids, tariff_effective, tariff_list
+from apps.tariffs.selectors import tariff_for_charging, tariff_list
 
 # OCPP id token types -> OCPI TokenType. 1.6 idTags are stored as ISO14443 (RFID cards).
 TOKEN_TYPES = {
@@ -151,14 +151,9 @@ def _pricing_fields(tx: Transaction, tariff: Tariff | None, org) -> dict:
 def _build(tx: Transaction, *, tariff=_EFFECTIVE) -> ChargeDetailRecord:
     org = current_organization()
     if tariff is _EFFECTIVE:
-        cp = tx.charge_point
-        tariff = tariff_effective(
-            at=tx.started_at,
-            location_ref=str(cp.location_id or ""),
-            evse_ref=f"{cp.identity}/{tx.evse_id}",
-            # The card's owner decides the customer group (member, fleet) prices.
-            customer_group_ids=customer_group_ids(user=tx.id_token.owner if tx.id_token_id else None),
-        )
+        # The card's owner decides the customer group (member, fleet) prices.
+        owner = tx.id_token.owner if tx.id_token_id else None
+        tariff = tariff_for_charging(charge_point=tx.charge_point, evse_id=tx.evse_id, user=owner, at=tx.started_at)
     elif tariff is not None:
         tariff = tariff_list().get(pk=tariff.pk)  # prefetched elements for the snapshot
     return ChargeDetailRecord(
