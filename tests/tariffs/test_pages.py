@@ -87,3 +87,14 @@ def test_preview_periods_are_shown_in_the_organisations_time(tenant_a, admin_cli
     ).content.decode()
     # Europe/Berlin (UTC+1 in March): the periods start at 17:30 and 18:00 local, not 16:30 UTC.
     assert "Mon 17:30" in page and "Mon 18:00" in page and "16:30" not in page
+
+
+@pytest.mark.django_db
+def test_admin_edits_a_tariff_from_its_page(tenant_a, admin_client):
+    admin_client.post("/tariffs/import/", {"name": "Day/night", "ocpi": json.dumps(TWO_PRICES)})
+    with schema_context(tenant_a.schema_name):
+        tariff = Tariff.objects.get(ocpi_id="DAYNIGHT")
+    page = admin_client.get(f"/tariffs/{tariff.pk}/").content.decode()
+    link = f"/admin/tariffs/tariff/{tariff.pk}/change/"
+    assert link in page
+    assert admin_client.get(link).status_code == 200
