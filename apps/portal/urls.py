@@ -1,6 +1,14 @@
 from django.urls import path
 
-from apps.portal import urls_inventory, views, views_locallists, views_locations, views_network, views_tokens
+from apps.portal import (
+    urls_inventory,
+    views,
+    views_inventory,
+    views_locallists,
+    views_locations,
+    views_network,
+    views_tokens,
+)
 
 app_name = "portal"
 
@@ -24,8 +32,8 @@ urlpatterns = [
     path("chargers/<str:identity>/messages/", views_network.charger_messages, name="charger_messages"),
     path("cards/", views_tokens.token_list, name="idtoken_list"),
     path("cards/new/", views_tokens.token_edit, name="idtoken_create"),
-    path("cards/import/", views_tokens.token_import, name="idtoken_import"),
-    path("cards/export.<str:fmt>", views_tokens.token_export, name="idtoken_export"),
+    path("cards/import/", views_inventory.card_import, name="idtoken_import"),
+    path("cards/export.<str:fmt>", views_inventory.card_export, name="idtoken_export"),
     path("cards/<int:pk>/", views_tokens.token_edit, name="idtoken_edit"),
     path("cards/<int:pk>/block/", views_tokens.token_block, name="idtoken_block"),
     path("my/charging/", views_tokens.driver_charging, name="driver_charging"),

@@ -103,6 +103,13 @@ IMPORTS = {
         "export_url": "portal:charger_export",
         "roles": CAN_OPERATE_CHARGERS,
     },
+    "cards": {
+        "title": "RFID cards",
+        "columns": "id_token, type, status, label, group_id, expires_at, owner_email",
+        "list_url": "portal:idtoken_list",
+        "export_url": "portal:idtoken_export",
+        "roles": CAN_OPERATE_CHARGERS,
+    },
     "locations": {
         "title": "locations",
         "columns": ", ".join(("id", *services.LOCATION_FIELDS)),
@@ -180,6 +187,18 @@ def _export(kind: str, queryset, fmt: str, filename: str) -> HttpResponse:
 @role_required(CAN_OPERATE_CHARGERS)
 def charger_import(request):
     return _import(request, "chargers")
+
+
+@role_required(CAN_OPERATE_CHARGERS)
+def card_import(request):
+    return _import(request, "cards")
+
+
+@role_required(CAN_VIEW_PORTAL)
+def card_export(request, fmt):
+    from apps.charging.models import IdToken
+
+    return _export("cards", IdToken.objects.select_related("owner").order_by("id_token"), fmt, "rfid-cards")
 
 
 @role_required(CAN_MANAGE_ORGANIZATION)
