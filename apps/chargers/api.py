@@ -5,6 +5,7 @@ from apps.accounts.permissions import CAN_OPERATE_CHARGERS, CAN_VIEW_PORTAL, Has
 from apps.chargers import services
 from apps.chargers.models import ChargePoint, Connector, Location
 from apps.chargers.passwords import MAX_LENGTH, MIN_LENGTH
+from apps.chargers.services import LOCATION_FIELDS
 
 
 class ConnectorSerializer(serializers.ModelSerializer):
@@ -161,36 +162,7 @@ class LocationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Location
-        fields = (
-            "id",
-            "name",
-            "address",
-            "postal_code",
-            "city",
-            "state",
-            "country",
-            "country_alpha3",
-            "latitude",
-            "longitude",
-            "time_zone",
-            "parking_type",
-            "facilities",
-            "opening_times",
-            "charging_when_closed",
-            "images",
-            "directions",
-            "energy_mix",
-            "publish",
-            "publish_allowed_to",
-            "operator_name",
-            "operator_website",
-            "suboperator_name",
-            "suboperator_website",
-            "owner_name",
-            "owner_website",
-            "created_at",
-            "last_updated",
-        )
+        fields = ("id", *LOCATION_FIELDS, "country_alpha3", "created_at", "last_updated")
         read_only_fields = ("id", "created_at", "last_updated")
         # Model validators run in the service (country, time zone); keep a single source.
         extra_kwargs = {"country": {"validators": []}, "time_zone": {"validators": []}}
