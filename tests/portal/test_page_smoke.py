@@ -1,0 +1,38 @@
+"""Every portal page without URL parameters opens for an operator admin and for finance
+(200, or 403 where the role may not), and never errors."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from apps.accounts.models import Role
+
+SKIP_PREFIXES = ("admin/", "api/", "accounts/", "payments/webhooks/", "static/", "media/")
+
+
+def _paths(patterns, prefix=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            yield from _paths(p.url_patterns, prefix + str(p.pattern))
+        elif isinstance(p, URLPattern):
+            route = prefix + str(p.pattern)
+            if "<" in route or "(?P" in route or "^" in route or "$" in route:
+                continue  # needs an object
+            yield "/" + route
+
+
+PAGES = sorted(
+    {p for p in _paths(get_resolver("config.urls_tenant").url_patterns) if not p[1:].startswith(SKIP_PREFIXES)}
+)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [Role.OPERATOR_ADMIN, Role.FINANCE, Role.DRIVER])
+def test_every_portal_page_opens_or_refuses_cleanly(tenant_a, make_user, login, role):
+    client = login(tenant_a, make_user(tenant_a, role=role))
+    failures = []
+    for path in PAGES:
+        status = client.get(path).status_code
+        if status >= 500 or status not in (200, 302, 403, 405):
+            failures.append(f"{path} → {status}")
+    assert len(PAGES) > 20
+    assert not failures, failures
