@@ -29,6 +29,7 @@ urlpatterns = [
     path("chargers/", views_network.charger_list, name="charger_list"),
     path("chargers/<str:identity>/", views_network.charger_detail, name="charger_detail"),
     path("chargers/<str:identity>/command/", views_network.charger_command, name="charger_command"),
+    path("chargers/<str:identity>/registration/", views_network.charger_registration, name="charger_registration"),
     path("chargers/<str:identity>/messages/", views_network.charger_messages, name="charger_messages"),
     path("cards/", views_tokens.token_list, name="idtoken_list"),
     path("cards/new/", views_tokens.token_edit, name="idtoken_create"),

@@ -150,6 +150,37 @@ def _payload_from_form(action: str, data) -> dict:
     return {}
 
 
+@role_required(CAN_OPERATE_CHARGERS)
+@require_POST
+def charger_registration(request, identity):
+    """Accept or reject a charger that registered itself as Pending. An accepted charger that
+    is connected is asked to boot again at once (TriggerMessage BootNotification) instead
+    of waiting for its next retry."""
+    from apps.chargers.models import RegistrationStatus
+    from apps.chargers.services import charge_point_update
+
+    charge_point = get_object_or_404(ChargePoint, identity=identity)
+    decision = request.POST.get("decision")
+    if decision not in ("accept", "reject"):
+        messages.error(request, "Choose accept or reject.")
+        return redirect("portal:charger_detail", identity=identity)
+    status = RegistrationStatus.ACCEPTED if decision == "accept" else RegistrationStatus.REJECTED
+    charge_point_update(charge_point=charge_point, registration_status=status)
+    note = ""
+    if status == RegistrationStatus.ACCEPTED and charge_point.online:
+        result = command_send(
+            charge_point=charge_point,
+            action="TriggerMessage",
+            payload={"requestedMessage": "BootNotification"},
+            user=request.user,
+            timeout=COMMAND_TIMEOUT,
+            source="portal",
+        )
+        note = " It was asked to boot again now." if result.status == "ok" else " It will be accepted at its next boot."
+    messages.success(request, f"{identity} is {status.lower()}.{note}")
+    return redirect("portal:charger_detail", identity=identity)
+
+
 @role_required(CAN_VIEW_PORTAL)
 def charger_messages(request, identity):
     charge_point = get_object_or_404(ChargePoint, identity=identity)

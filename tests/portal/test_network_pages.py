@@ -330,3 +330,21 @@ def test_session_timeline_and_idle_time(tenant_a, make_user, login, network):
     # Readings came 30, 20 and 10 minutes before the stop, each adding energy: idle for the last 10.
     idle = body.split("data-idle>")[1].split("<")[0].strip()
     assert idle.startswith("10 min") or idle.startswith("9 min")
+
+
+@pytest.mark.django_db
+def test_operator_accepts_a_pending_charger_from_its_page(tenant_a, make_user, login):
+    from apps.chargers.models import ChargePoint
+
+    with schema_context(tenant_a.schema_name):
+        charge_point_create(identity="NEW-1", password="n" * 20, registration_status="Pending")
+    client = login(tenant_a, make_user(tenant_a, role=Role.TECHNICIAN))
+    page = client.get("/chargers/NEW-1/").content.decode()
+    assert "This charger is pending" in page
+    response = client.post("/chargers/NEW-1/registration/", {"decision": "accept"}, follow=True)
+    assert "NEW-1 is accepted." in response.content.decode()
+    with schema_context(tenant_a.schema_name):
+        assert ChargePoint.objects.get(identity="NEW-1").registration_status == "Accepted"
+    assert "This charger is" not in client.get("/chargers/NEW-1/").content.decode()
+    finance = login(tenant_a, make_user(tenant_a, role=Role.FINANCE))
+    assert finance.post("/chargers/NEW-1/registration/", {"decision": "reject"}).status_code == 403
