@@ -111,3 +111,15 @@ def test_quiet_charger_revived_by_its_next_frame_but_not_by_a_dead_connection(in
     # A frame flushed after the socket closed must not bring it back.
     assert charge_points_revive(connections={cp.pk: "live"}) == 0
     assert not ChargePoint.objects.get(pk=cp.pk).online
+
+
+@pytest.mark.django_db
+def test_heartbeat_interval_changed_on_the_charger_is_kept_for_the_offline_sweep(in_tenant_a):
+    from apps.chargers.models import ChargePoint
+    from apps.chargers.services import charge_point_create, configuration_key_set
+
+    cp = charge_point_create(identity="HB-1", password="h" * 20)
+    configuration_key_set(charge_point_id=cp.pk, key="HeartbeatInterval", value="120")
+    assert ChargePoint.objects.get(pk=cp.pk).heartbeat_interval == 120
+    configuration_key_set(charge_point_id=cp.pk, key="HeartbeatInterval", value="nonsense")
+    assert ChargePoint.objects.get(pk=cp.pk).heartbeat_interval == 120
