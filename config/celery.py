@@ -41,3 +41,10 @@ app.conf.beat_schedule["payments-sweep-failed-captures"] = {
     "schedule": 1800.0,
     "options": {"expires": 1800},
 }
+
+# Wallets (apps.wallets): sessions whose wallet cannot pay more are stopped remotely.
+app.conf.beat_schedule["wallets-stop-exhausted-sessions"] = {
+    "task": "wallets.stop_exhausted_sessions",
+    "schedule": 60.0,
+    "options": {"expires": 60},
+}

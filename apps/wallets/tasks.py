@@ -1,0 +1,70 @@
+"""Stopping wallet-paid sessions that have used up what they may cost.
+
+A beat job rather than a check on every MeterValues frame: the OCPP hot path stays free of
+pricing work, and a minute's lag costs at most a minute of charging."""
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+from django_tenants.utils import get_tenant_model, schema_context
+
+logger = logging.getLogger(__name__)
+RESTOP_AFTER = timedelta(minutes=5)  # a stop the charger ignored is asked again after this
+
+
+def stop_exhausted_sessions_here() -> int:
+    """In the current schema: RemoteStop every active session whose wallet cannot pay more."""
+    from apps.billing.selectors import running_cost
+    from apps.charging.models import Transaction
+    from apps.csms.commands import InvalidCommand, command_send
+    from apps.csms.models import Command
+    from apps.wallets.selectors import wallet_settings, wallet_should_stop
+
+    if not wallet_settings().stop_when_exhausted:
+        return 0
+    stopped = 0
+    active = Transaction.objects.filter(status=Transaction.Status.ACTIVE, id_token__owner__isnull=False)
+    for tx in active.select_related("charge_point", "id_token__owner"):
+        cost = running_cost(transaction=tx)
+        if cost is None or not tx.transaction_id:
+            continue
+        owner = tx.id_token.owner
+        if not wallet_should_stop(
+            user=owner, running_cost=cost["total_incl_vat"], location_id=tx.charge_point.location_id
+        ):
+            continue
+        recent = Command.objects.filter(
+            charge_point=tx.charge_point,
+            action="RemoteStopTransaction",
+            payload__transactionId=int(tx.transaction_id),
+            created_at__gte=timezone.now() - RESTOP_AFTER,
+        )
+        if recent.exists():
+            continue
+        try:
+            command_send(
+                charge_point=tx.charge_point,
+                action="RemoteStopTransaction",
+                payload={"transactionId": int(tx.transaction_id)},
+                timeout=15,
+                source="wallet",
+            )
+        except (InvalidCommand, ValueError):
+            logger.exception("could not stop exhausted session %s", tx.pk)
+            continue
+        stopped += 1
+    return stopped
+
+
+@shared_task(name="wallets.stop_exhausted_sessions", ignore_result=True)
+def stop_exhausted_sessions() -> int:
+    total = 0
+    for schema in get_tenant_model().objects.exclude(schema_name="public").values_list("schema_name", flat=True):
+        try:
+            with schema_context(schema):
+                total += stop_exhausted_sessions_here()
+        except Exception:  # one organisation's failure must not stop the others
+            logger.exception("stop_exhausted_sessions failed for %s", schema)
+    return total
