@@ -12,6 +12,9 @@ from jsonschema.exceptions import best_match
 from ocpp.messages import get_validator
 
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
+# OCPP-J 2.1 adds CALLRESULTERROR (an answer to a CALLRESULT the receiver could not
+# process) and SEND (an unconfirmed message, e.g. NotifyPeriodicEventStream).
+CALLRESULTERROR, SEND = 5, 6
 # OCPP-J: "The message ID ... maximum of 36 characters".
 MAX_UNIQUE_ID = 36
 # Unreadable message id: OCPP-J 2.0.1 section 4.2.3 answers with "-1"; 1.6 chargers accept it too.
@@ -99,7 +102,7 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
-def parse_frame(raw: str, errors: ErrorCodes) -> Frame:
+def parse_frame(raw: str, errors: ErrorCodes, *, rpc21: bool = False) -> Frame:
     try:
         msg = json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, TypeError, RecursionError):
@@ -108,14 +111,18 @@ def parse_frame(raw: str, errors: ErrorCodes) -> Frame:
         raise FrameError(errors.bad_frame, "A message is a JSON array [MessageTypeId, MessageId, ...].")
     unique_id = msg[1] if len(msg) > 1 and isinstance(msg[1], str) else None
     reply_id = unique_id if unique_id and len(unique_id) <= MAX_UNIQUE_ID else UNKNOWN_ID
-    if msg[0] not in (CALL, CALLRESULT, CALLERROR) or isinstance(msg[0], bool):
+    known = (CALL, CALLRESULT, CALLERROR, CALLRESULTERROR, SEND) if rpc21 else (CALL, CALLRESULT, CALLERROR)
+    if msg[0] not in known or isinstance(msg[0], bool):
         raise FrameError(errors.unknown_message_type, f"MessageTypeId {msg[0]!r} is not supported.", reply_id)
     if unique_id is None or not unique_id or len(unique_id) > MAX_UNIQUE_ID:
         raise FrameError(errors.bad_frame, "MessageId must be a string of 1 to 36 characters.")
-    if msg[0] == CALL:
+    if msg[0] in (CALL, SEND):
         if len(msg) != 4 or not isinstance(msg[2], str) or not isinstance(msg[3], dict):
-            raise FrameError(errors.bad_frame, "A CALL is [2, MessageId, Action, {Payload}].", unique_id)
-        return Frame(CALL, unique_id, msg[2], msg[3])
+            # A broken SEND is not answered either: SEND has no response by definition.
+            raise FrameError(
+                errors.bad_frame, "A CALL is [2, MessageId, Action, {Payload}].", unique_id, reply=msg[0] == CALL
+            )
+        return Frame(msg[0], unique_id, msg[2], msg[3])
     if msg[0] == CALLRESULT:
         if len(msg) != 3 or not isinstance(msg[2], dict):
             raise FrameError(errors.bad_frame, "A CALLRESULT is [3, MessageId, {Payload}].", unique_id, reply=False)
@@ -128,7 +135,7 @@ def parse_frame(raw: str, errors: ErrorCodes) -> Frame:
             reply=False,
         )
     return Frame(
-        CALLERROR,
+        msg[0],
         unique_id,
         error_code=msg[2],
         error_description=str(msg[3] or ""),

@@ -1,8 +1,9 @@
-"""One session class per OCPP version; part 2 adds v201 / v21 here."""
+"""One session class per OCPP version."""
 
+from apps.csms.handlers.v2 import V21Session, V201Session
 from apps.csms.handlers.v16 import V16Session
 
-SESSIONS = {cls.subprotocol: cls for cls in (V16Session,)}
+SESSIONS = {cls.subprotocol: cls for cls in (V16Session, V201Session, V21Session)}
 # Newest first: when a charger offers several, we take the newest we also speak.
 PREFERENCE = ["ocpp2.1", "ocpp2.0.1", "ocpp1.6"]
 

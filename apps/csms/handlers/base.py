@@ -26,6 +26,8 @@ from apps.csms.protocol import (
     CALL,
     CALLERROR,
     CALLRESULT,
+    CALLRESULTERROR,
+    SEND,
     ErrorCodes,
     Frame,
     FrameError,
@@ -79,6 +81,8 @@ class SessionBase:
     outbound_actions: frozenset[str] = frozenset()
     # Charger-initiated actions refused with SecurityError until the charger is Accepted.
     requires_acceptance: frozenset[str] = frozenset()
+    # OCPP-J 2.1 framing (CALLRESULTERROR and SEND).
+    rpc21: bool = False
 
     def __init__(self, *, ctx: ChargerContext, send, db=run_in_schema, log=None, response_timeout: float = 30):
         super().__init__(ctx.identity, connection=None, response_timeout=response_timeout)
@@ -161,17 +165,32 @@ class SessionBase:
 
     async def _route(self, raw_msg: str, received: float) -> None:
         try:
-            frame = parse_frame(raw_msg, self.errors)
+            frame = parse_frame(raw_msg, self.errors, rpc21=self.rpc21)
         except FrameError as exc:
             self._record(direction="in", message_type=0, raw=str(raw_msg), error_code=exc.code, unique_id=exc.unique_id)
             if exc.reply:
                 await self._send_error(exc.unique_id, exc.code, exc.description, exc.details)
             return
-        if frame.message_type == CALL:
+        if frame.message_type in (CALL, SEND):
             self._record(
-                direction="in", message_type=CALL, action=frame.action, unique_id=frame.unique_id, payload=frame.payload
+                direction="in",
+                message_type=frame.message_type,
+                action=frame.action,
+                unique_id=frame.unique_id,
+                payload=frame.payload,
             )
             await self._handle_incoming_call(frame, received)
+            return
+        if frame.message_type == CALLRESULTERROR:
+            # The charger could not process one of our answers: history for the support engineer.
+            self._record(
+                direction="in",
+                message_type=CALLRESULTERROR,
+                unique_id=frame.unique_id,
+                payload={"errorCode": frame.error_code, "errorDescription": frame.error_description},
+                error_code=frame.error_code,
+            )
+            logger.warning("%s: CALLRESULTERROR %s for %s", self.ctx.identity, frame.error_code, frame.unique_id)
             return
         self._handle_response(frame, received)
 
@@ -207,7 +226,11 @@ class SessionBase:
             return int((time.monotonic() - received) * 1000)
 
         handlers = self.route_map.get(frame.action) or {}
-        handler = handlers.get("_on_action")
+        handler = handlers.get("_on_action") or self.fallback_handler(frame.action)
+        if frame.message_type == SEND:
+            # SEND is unconfirmed: validate and handle, never answer -- not even an error.
+            await self._handle_send(frame, handler)
+            return
         if handler is None:
             if frame.action in self.known_actions:
                 code, text = "NotSupported", f"{frame.action} is recognised but not supported by this CSMS."
@@ -255,6 +278,26 @@ class SessionBase:
             latency_ms=elapsed(),
         )
         await self._send(result_frame(frame.unique_id, payload))
+
+    def fallback_handler(self, action: str):
+        """A handler for an action without an `@on` route, or None (NotSupported)."""
+        return None
+
+    async def _handle_send(self, frame: Frame, handler) -> None:
+        if handler is None:
+            logger.info("%s: SEND %s not handled", self.ctx.identity, frame.action)
+            return
+        try:
+            validate(
+                version=self.version, message_type=SEND, action=frame.action, payload=frame.payload, errors=self.errors
+            )
+            response = handler(**camel_to_snake_case(frame.payload))
+            if inspect.isawaitable(response):
+                await response
+        except FrameError as exc:
+            logger.info("%s: invalid SEND %s: %s", self.ctx.identity, frame.action, exc.description)
+        except Exception:
+            logger.exception("%s: handler for SEND %s failed", self.ctx.identity, frame.action)
 
     # ------------------------------------------------------------------ outbound
     async def call_raw(self, action: str, payload: dict, *, timeout: float) -> CallOutcome:
