@@ -1,7 +1,11 @@
 from django.urls import path
 
 from apps.portal import (
+    urls_certificates,
+    urls_devicemodel,
+    urls_diagnostics,
     urls_inventory,
+    urls_smartcharging,
     views,
     views_inventory,
     views_locallists,
@@ -44,5 +48,11 @@ urlpatterns = [
 ]
 
 urlpatterns += views_locallists.urlpatterns
+urlpatterns += (
+    urls_devicemodel.urlpatterns
+    + urls_certificates.urlpatterns
+    + urls_smartcharging.urlpatterns
+    + urls_diagnostics.urlpatterns
+)
 # First: "chargers/import/" must not be taken for a charger called "import".
 urlpatterns = urls_inventory.urlpatterns + urlpatterns

@@ -68,6 +68,10 @@ TENANT_APPS = [
     "apps.billing",
     "apps.wallets",
     "apps.payments",
+    "apps.devicemodel",
+    "apps.certificates",
+    "apps.smartcharging",
+    "apps.diagnostics",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

@@ -1,0 +1,1 @@
+"""Device model (OCPP 2.x) (tenant schema)."""

@@ -1,0 +1,1 @@
+"""Diagnostics, monitoring and display messages (tenant schema)."""

@@ -1,0 +1,3 @@
+"""Portal pages for Certificates, mounted in the portal namespace."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Portal pages for Diagnostics, monitoring and display messages, mounted in the portal namespace."""
+
+urlpatterns: list = []

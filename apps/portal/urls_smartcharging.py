@@ -1,0 +1,3 @@
+"""Portal pages for Smart charging and firmware, mounted in the portal namespace."""
+
+urlpatterns: list = []

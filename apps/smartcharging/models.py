@@ -1,0 +1,1 @@
+"""Smart charging and firmware (tenant schema)."""
