@@ -24,6 +24,9 @@ class GatewayConfig(models.Model):
     """The organisation's gateway and its own credentials (one row per schema), encrypted."""
 
     provider = models.CharField(max_length=8, choices=Provider.choices, default=Provider.NONE)
+    # The platform's own Stripe/Adyen account (credentials from the environment, never stored
+    # here) instead of the organisation's: see apps.payments.platform.
+    use_platform = models.BooleanField(default=False)
     credentials_encrypted = models.TextField(blank=True)
     live = models.BooleanField(default=False, help_text="Off: the gateway's test environment.")
     preauth_amount = models.DecimalField(default=30, help_text="Held on the card when a session starts.", **MONEY)
@@ -72,6 +75,12 @@ class Payment(models.Model):
     cdr = models.ForeignKey("billing.ChargeDetailRecord", null=True, blank=True, on_delete=models.PROTECT)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     wallet = models.ForeignKey("wallets.LedgerAccount", null=True, blank=True, on_delete=models.PROTECT)
+    # The id token a pay-first session (a guest at the QR page) is started with: the session's
+    # Transaction is linked to this payment by it (apps.payments.services.payment_link_by_id_tag).
+    id_tag = models.CharField(max_length=36, blank=True, db_index=True)
+    # What the driver owes beyond what the card gave (a cost above the Stripe hold, a corrected
+    # CDR that cost more after capture): a receivable for finance, shown under "needs attention".
+    amount_outstanding = models.DecimalField(default=0, **MONEY)
     capture_attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -138,3 +147,38 @@ class WebhookEvent(models.Model):
     class Meta:
         ordering = ["-received_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["provider", "event_id"], name="webhook_event_once")]
+
+
+class PaymentCorrection(models.Model):
+    """How a corrected CDR was settled on the card that paid its session: once per CDR (unique),
+    so a task retried or a correction settled twice moves the money once.
+
+    Lower cost: the difference is refunded automatically (after first reducing what the driver
+    still owed). Higher cost after capture: the card cannot be charged again without the driver,
+    so the difference becomes a receivable (`Payment.amount_outstanding`) for finance. Before
+    capture the corrected amount is simply what gets captured."""
+
+    class Outcome(models.TextChoices):
+        BEFORE_CAPTURE = "before_capture", "Applied before capture"
+        WAITING_CAPTURE = "waiting_capture", "Waiting for the capture to be confirmed"
+        REFUND = "refund", "Difference refunded"
+        RECEIVABLE = "receivable", "Difference owed (receivable)"
+        NONE = "none", "Nothing to settle"
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="corrections")
+    cdr = models.OneToOneField("billing.ChargeDetailRecord", on_delete=models.PROTECT, related_name="+")
+    previous_amount = models.DecimalField(**MONEY)
+    corrected_amount = models.DecimalField(**MONEY)
+    refund_amount = models.DecimalField(default=0, **MONEY)
+    receivable_amount = models.DecimalField(default=0, **MONEY)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    refund = models.ForeignKey(PaymentOperation, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    note = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    @property
+    def difference(self):
+        return self.corrected_amount - self.previous_amount

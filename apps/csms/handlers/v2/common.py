@@ -40,6 +40,10 @@ class V2Helpers:
             raise FrameError(self.errors.property, f"{name} must be between {minimum} and {INT32}.")
         return value
 
+    async def after_boot(self, *, status: str, reason: str) -> None:
+        """Called after every BootNotification answer is decided; provisioning overrides it
+        (this class comes last among the mixins, so any mixin's version wins)."""
+
     async def _event(self, kind: str, **kwargs) -> None:
         """Keep a notification as charger history (ChargerEvent)."""
         await self.db(chargers.charger_event_record, charge_point_id=self.ctx.charge_point_id, kind=kind, **kwargs)

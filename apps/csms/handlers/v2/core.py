@@ -30,9 +30,6 @@ class CoreMixin:
         await self.after_boot(status=status, reason=reason)
         return {"current_time": now_iso(), "interval": interval, "status": status}
 
-    async def after_boot(self, *, status: str, reason: str) -> None:
-        """Hook for provisioning (Pending configuration, device model refresh)."""
-
     @on("Heartbeat")
     async def on_heartbeat(self, **kw):
         # last_seen is refreshed in bulk by the message log writer.
