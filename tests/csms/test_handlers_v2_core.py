@@ -95,7 +95,7 @@ def test_unhandled_notification_is_validated_and_kept(h):
     payload = {"data": "name=Jane", "tbc": False, "seqNo": 0, "generatedAt": "2026-11-25T10:00:00Z", "requestId": 7}
     assert h.ok("NotifyCustomerInformation", payload) == {}
     event = ChargerEvent.objects.get(charge_point=h.cp, kind="NotifyCustomerInformation")
-    assert event.payload["request_id"] == 7 or event.payload.get("requestId") == 7
+    assert event.payload["requestId"] == 7 and event.payload["data"] == "name=Jane"
 
 
 def test_v21_send_frames_are_never_answered(in_tenant_a):
@@ -118,3 +118,59 @@ def test_v201_rejects_v21_framing(in_tenant_a):
     cp = charge_point_create(identity="CP-V201", password="a-good-charger-password")
     h = Harness(cp, V201Session)
     assert h.raw(json.dumps([6, "s-1", "Heartbeat", {}]))[0][2] == "MessageTypeNotSupported"
+
+
+@pytest.fixture
+def h21(in_tenant_a):
+    cp = charge_point_create(identity="CP-V21B", password="a-good-charger-password")
+    return Harness(cp, V21Session)
+
+
+def test_v21_periodic_event_stream_is_kept(h21):
+    params = {"id": 3, "variableMonitoringId": 12, "params": {"interval": 10, "values": 5}}
+    assert h21.ok("OpenPeriodicEventStream", {"constantStreamData": params}) == {"status": "Accepted"}
+    send = [
+        6,
+        "s-9",
+        "NotifyPeriodicEventStream",
+        {
+            "id": 3,
+            "pending": 0,
+            "basetime": "2026-11-25T10:00:00Z",
+            "data": [{"t": 0, "v": "230.1"}, {"t": 10, "v": "229.8"}],
+        },
+    ]
+    assert h21.raw(json.dumps(send)) == []
+    assert h21.ok("ClosePeriodicEventStream", {"id": 3}) == {}
+    events = ChargerEvent.objects.filter(charge_point=h21.cp, request_id=3).order_by("id")
+    assert [e.kind for e in events] == [
+        "OpenPeriodicEventStream",
+        "NotifyPeriodicEventStream",
+        "ClosePeriodicEventStream",
+    ]
+    assert events[1].payload["data"][1] == {"t": 10, "v": "229.8"}
+    assert events[1].timestamp == datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+
+def test_v21_vat_number_validation_checks_the_number(h21):
+    good = h21.ok("VatNumberValidation", {"vatNumber": "DE136695976", "evseId": 1})
+    assert (good["status"], good["vatNumber"], good["evseId"]) == ("Accepted", "DE136695976", 1)
+    bad = h21.ok("VatNumberValidation", {"vatNumber": "DE136695977"})
+    assert bad["status"] == "Rejected" and bad["statusInfo"]["reasonCode"] == "InvalidValue"
+
+
+def test_v21_only_messages_are_stored_not_refused(h21):
+    settlement = {
+        "pspRef": "psp-1",
+        "status": "Settled",
+        "settlementAmount": 12.5,
+        "settlementTime": "2026-11-25T11:00:00Z",
+        "transactionId": "tx-1",
+    }
+    assert h21.ok("NotifySettlement", settlement) == {}
+    assert ChargerEvent.objects.get(charge_point=h21.cp, kind="NotifySettlement").payload["pspRef"] == "psp-1"
+
+
+def test_v21_messages_are_unknown_to_v201(in_tenant_a):
+    h = Harness(charge_point_create(identity="CP-V201C", password="a-good-charger-password"), V201Session)
+    assert h.error("VatNumberValidation", {"vatNumber": "DE136695976"})[0] == "NotImplemented"

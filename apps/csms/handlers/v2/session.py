@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 
+from ocpp.charge_point import snake_to_camel_case
 from ocpp.v21 import ChargePoint as LibChargePoint21
 from ocpp.v201 import ChargePoint as LibChargePoint201
 
@@ -66,7 +67,8 @@ class V2SessionBase(
             return None
 
         async def store(**payload):
-            await self._event(action, payload=payload)
+            # Kept as on the wire (camelCase), like the message log.
+            await self._event(action, payload=snake_to_camel_case(payload))
             return {}
 
         return store
