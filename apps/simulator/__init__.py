@@ -9,6 +9,11 @@ profiles), charger16.py (connection life cycle, boot, heartbeat, the ordered out
 sessions16.py (sessions), flows16.py (what follows a command), chargepoint16.py (the answers),
 fleet.py (many chargers, progress line), cli.py (arguments).
 
+OCPP 2.0.1 and 2.1 (`--protocol 2.0.1|2.1`): link.py (connection life cycle and ordered queue,
+shared with 1.6), charger2.py (boot, statuses, the 2.x state), devicemodel2.py (components and
+variables, reports, monitors), sessions2.py (TransactionEvent streams), flows2.py (what follows a
+command), chargepoint2.py (the answers, one set of handlers for the v201 and v21 library classes).
+
 A pure client: nothing here may import server-side EVzone code, so the package can be copied
 next to a load-test rig and pointed at any CSMS.
 """

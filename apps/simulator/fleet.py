@@ -7,10 +7,12 @@ import random
 import time
 from collections.abc import Callable
 
+from apps.simulator.charger2 import Charger2
 from apps.simulator.charger16 import Charger16
 from apps.simulator.state import SimOptions, Stats, cancel_and_wait
 
-PROTOCOLS = ("1.6",)
+CHARGERS = {"1.6": Charger16, "2.0.1": Charger2, "2.1": Charger2}
+PROTOCOLS = tuple(CHARGERS)
 
 
 def build_chargers(options: SimOptions, stats: Stats) -> list:
@@ -19,9 +21,8 @@ def build_chargers(options: SimOptions, stats: Stats) -> list:
     # One seed drives every charger's own generator: the same --seed gives the same fleet.
     master = random.Random(options.seed)
     stats.chargers = options.count
-    return [
-        Charger16(options.identity(n), options, stats, random.Random(master.random())) for n in range(options.count)
-    ]
+    cls = CHARGERS[options.protocol]
+    return [cls(options.identity(n), options, stats, random.Random(master.random())) for n in range(options.count)]
 
 
 async def run_fleet(options: SimOptions, *, report: Callable[[str], None] = print, stats: Stats | None = None) -> Stats:

@@ -10,6 +10,7 @@ import pytest
 from apps.simulator.fleet import build_chargers
 from apps.simulator.state import SimOptions, Stats
 from tests.simulator.csms import FakeCSMS
+from tests.simulator.csms2 import CSMS2
 
 FAST = {
     "seed": 42,
@@ -32,7 +33,9 @@ def simulate():
 
     def run(scenario, *, csms: dict | None = None, timeout: float = 15, url_host: str | None = None, **options):
         async def main():
-            async with FakeCSMS(**(csms or {})) as server:
+            protocol = options.get("protocol", "1.6")
+            server_class = FakeCSMS if protocol == "1.6" else CSMS2[protocol]
+            async with server_class(**(csms or {})) as server:
                 url = server.url.replace("127.0.0.1", url_host) if url_host else server.url
                 opts = SimOptions(url=url, **{**FAST, **options})
                 chargers = build_chargers(opts, Stats())

@@ -119,6 +119,9 @@ class CsmsChargePoint(ChargePoint):
 
 
 class FakeCSMS:
+    subprotocol = "ocpp1.6"
+    cp_class = CsmsChargePoint
+
     def __init__(self, *, interval: int = 30, boot_statuses: list[str] | None = None):
         self.interval = interval
         self.boot_statuses = list(boot_statuses or [])
@@ -138,7 +141,7 @@ class FakeCSMS:
             self._handler,
             "127.0.0.1",
             0,
-            subprotocols=["ocpp1.6"],
+            subprotocols=[self.subprotocol],
             process_request=self._process_request,
         )
         self.port = self.server.sockets[0].getsockname()[1]
@@ -157,7 +160,7 @@ class FakeCSMS:
 
     async def _handler(self, ws) -> None:
         identity = ws.request.path.rstrip("/").rsplit("/", 1)[-1]
-        cp = CsmsChargePoint(identity, ws, self)
+        cp = self.cp_class(identity, ws, self)
         self.cps[identity] = cp
         self.connections += 1
         try:
