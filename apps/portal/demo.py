@@ -1,5 +1,6 @@
-"""Demo network for `seed_demo`: a depot with three chargers the simulator of `make run`
-plays, RFID cards the simulator uses, and a card for the demo driver."""
+"""Demo network for `seed_demo`: a depot with five chargers the simulators of `make run`
+play (three on OCPP 1.6, one on 2.0.1, one on 2.1), RFID cards the simulators use, and a
+card for the demo driver."""
 
 from django.core.exceptions import ValidationError
 
@@ -12,7 +13,7 @@ from apps.core.demo import DEMO_SEEDERS
 from apps.csms.services import csms_settings_update
 
 DEMO_CHARGER_PASSWORD = "demo-charger-secret-2026"  # noqa: S105  (demo only; printed by seed_demo)
-DEMO_CHARGERS = ("SIM-0001", "SIM-0002", "SIM-0003")
+DEMO_CHARGERS = ("SIM-0001", "SIM-0002", "SIM-0003", "SIM-0004", "SIM-0005")
 DEMO_TAGS = ("SIM-TAG-0001", "SIM-TAG-0002", "SIM-TAG-0003", "SIM-TAG-0004")
 
 
