@@ -48,3 +48,10 @@ app.conf.beat_schedule["wallets-stop-exhausted-sessions"] = {
     "schedule": 60.0,
     "options": {"expires": 60},
 }
+
+# Certificates (apps.certificates): a daily look at CA and charger certificates close to expiry.
+app.conf.beat_schedule["certificates-report-expiring"] = {
+    "task": "certificates.report_expiring",
+    "schedule": 86400.0,
+    "options": {"expires": 3600},
+}

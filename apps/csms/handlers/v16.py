@@ -10,6 +10,7 @@ from ocpp.v16 import ChargePoint as LibChargePoint
 from ocpp.v16 import call_result
 from ocpp.v16.enums import Action
 
+from apps.certificates import services as certificates
 from apps.chargers import services as chargers
 from apps.charging import services as charging
 from apps.charging.locallists import local_list_boot
@@ -222,10 +223,15 @@ class V16Session(SessionBase, LibChargePoint):
 
     @on(Action.sign_certificate)
     async def on_sign_certificate(self, csr: str, **kw):
-        # No CSMS-side certificate authority yet (part 2): keep the CSR for an operator and
-        # refuse, rather than promise a CertificateSigned that will never come.
-        await self._event("SignCertificate", status="Rejected", payload={"csr": csr})
-        return call_result.SignCertificate(status="Rejected")
+        # The organisation's CA signs it (apps.certificates); CertificateSigned is queued for
+        # after this answer. 1.6 has no statusInfo: the reason is in the charger's history.
+        result = await self.db(
+            certificates.certificate_sign_request,
+            charge_point_id=self.ctx.charge_point_id,
+            csr=csr,
+            registration_status=self.ctx.registration_status,
+        )
+        return call_result.SignCertificate(status=result.status)
 
     @on(Action.log_status_notification)
     async def on_log_status_notification(self, status: str, **kw):
@@ -245,7 +251,15 @@ class V16Session(SessionBase, LibChargePoint):
             return
         answer = outcome.frame.payload
         cp_id = self.ctx.charge_point_id
-        if action == "GetConfiguration":
+        if action in ("CertificateSigned", "InstallCertificate", "GetInstalledCertificateIds", "DeleteCertificate"):
+            await self.db(
+                certificates.certificate_command_answered,
+                charge_point_id=cp_id,
+                action=action,
+                payload=payload,
+                answer=answer,
+            )
+        elif action == "GetConfiguration":
             keys = [
                 {"key": k["key"], "value": k.get("value"), "readonly": k.get("readonly", False)}
                 for k in answer.get("configurationKey", [])

@@ -18,7 +18,7 @@ from ocpp.v201 import ChargePoint as LibChargePoint201
 from apps.csms.handlers.base import CallOutcome, SessionBase
 from apps.csms.handlers.v2 import actions
 from apps.csms.handlers.v2.authorization import AuthorizationMixin
-from apps.csms.handlers.v2.certificates import CertificatesMixin
+from apps.csms.handlers.v2.certificates import CertificatesMixin, CertificatesV21Mixin
 from apps.csms.handlers.v2.common import V2Helpers, snake_action
 from apps.csms.handlers.v2.core import CoreMixin
 from apps.csms.handlers.v2.diagnostics import DiagnosticsMixin
@@ -90,7 +90,7 @@ class V201Session(V2SessionBase, LibChargePoint201):
     outbound_actions = actions.OUTBOUND_201
 
 
-class V21Session(V21Mixin, V2SessionBase, LibChargePoint21):
+class V21Session(V21Mixin, CertificatesV21Mixin, V2SessionBase, LibChargePoint21):
     version = "2.1"
     subprotocol = "ocpp2.1"
     rpc21 = True

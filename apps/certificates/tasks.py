@@ -1,0 +1,40 @@
+"""Certificate tasks: CertificateSigned delivery after a SignCertificate, and a daily
+look at certificates close to expiry."""
+
+import logging
+
+from celery import shared_task
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="certificates.deliver_certificate", ignore_result=True)
+def deliver_certificate(issued_id: int) -> str:
+    """Runs in the schema it was queued from (tenant-schemas-celery)."""
+    from apps.certificates.services import issued_certificate_deliver
+
+    return issued_certificate_deliver(issued_id=issued_id)
+
+
+@shared_task(name="certificates.report_expiring", ignore_result=True)
+def report_expiring(days: int = 30) -> int:
+    """Log, per organisation, the certificates (ours and chargers') that expire within `days`.
+    Chargers renew their own certificate a month before expiry (A03); one that did not shows
+    up here, and the operator can trigger the renewal from the charger's certificates page."""
+    from django_tenants.utils import schema_context
+
+    from apps.certificates.selectors import certificates_expiring
+    from apps.csms.tasks import _tenant_schemas
+
+    total = 0
+    for schema in _tenant_schemas():
+        try:
+            with schema_context(schema):
+                rows = certificates_expiring(days=days)
+        except Exception:
+            logger.exception("report_expiring failed for %s", schema)
+            continue
+        for row in rows:
+            logger.warning("%s: %s %s expires %s", schema, row["kind"], row["name"], row["not_after"].isoformat())
+        total += len(rows)
+    return total
