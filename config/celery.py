@@ -55,3 +55,10 @@ app.conf.beat_schedule["certificates-report-expiring"] = {
     "schedule": 86400.0,
     "options": {"expires": 3600},
 }
+
+# QR guests (apps.qr): holds of guests whose car never plugged in are released.
+app.conf.beat_schedule["qr-guest-sweep"] = {
+    "task": "qr.guest_sweep",
+    "schedule": 60.0,
+    "options": {"expires": 60},
+}

@@ -20,7 +20,7 @@ def gateway_config() -> GatewayConfig | None:
 def payment_list(*, status: str = "", kind: str = "", search: str = "") -> QuerySet[Payment]:
     qs = Payment.objects.select_related("user", "cdr", "transaction")
     if status == "attention":  # what finance must look at: failed captures and shortfalls
-        qs = qs.filter(Q(status=Payment.Status.CAPTURE_FAILED) | ~Q(last_error=""))
+        qs = qs.filter(Q(status=Payment.Status.CAPTURE_FAILED) | ~Q(last_error="") | Q(amount_outstanding__gt=0))
     elif status:
         qs = qs.filter(status=status)
     if kind:

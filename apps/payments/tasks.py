@@ -21,13 +21,36 @@ def settle_cdr(cdr_id: int) -> None:
     from apps.billing.models import ChargeDetailRecord
     from apps.wallets.services import wallet_debit_for_cdr
 
-    cdr = ChargeDetailRecord.objects.filter(pk=cdr_id).first()
+    cdr = ChargeDetailRecord.objects.select_related("transaction").filter(pk=cdr_id).first()
     if cdr is None:
         return
+    # A pay-first session (a guest's hold made before the session existed) is found by its token.
+    services.payment_link_by_id_tag(transaction=cdr.transaction)
     if Payment.objects.filter(kind=Payment.Kind.SESSION, transaction_id=cdr.transaction_id).exists():
-        services.payment_capture_for_cdr(cdr=cdr)
+        if cdr.is_correction:
+            services.payment_settle_correction(cdr=cdr)
+        else:
+            services.payment_capture_for_cdr(cdr=cdr)
     else:
         wallet_debit_for_cdr(cdr=cdr)
+
+
+@shared_task(name="payments.apply_waiting_corrections")
+def apply_waiting_corrections(payment_id: int) -> None:
+    payment = Payment.objects.filter(pk=payment_id).first()
+    if payment is not None:
+        services.payment_apply_waiting_corrections(payment=payment)
+
+
+@shared_task(name="payments.fetch_fee", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def fetch_fee(payment_id: int, attempt: int = 1) -> None:
+    """Stripe's fee for a captured payment (its balance transaction), when no event told it.
+    Retried a few times: the balance transaction can lag the capture by a moment."""
+    payment = Payment.objects.filter(pk=payment_id, status=Payment.Status.CAPTURED, fee=0).first()
+    if payment is None:
+        return
+    if services.payment_fee_fetch(payment=payment) is None and attempt < 5:
+        fetch_fee.apply_async(args=[payment_id, attempt + 1], countdown=300 * attempt)
 
 
 @shared_task(name="payments.sweep_failed_captures", ignore_result=True)

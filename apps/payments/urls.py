@@ -9,6 +9,10 @@ app_name = "payments"
 urlpatterns = [
     path("webhooks/stripe/", webhooks.stripe_webhook, name="stripe_webhook"),
     path("webhooks/adyen/", webhooks.adyen_webhook, name="adyen_webhook"),
+    # The platform's shared account (also mounted on the platform host: apps/payments/urls_platform.py).
+    path("webhooks/platform/stripe/", webhooks.platform_stripe_webhook, name="platform_stripe_webhook"),
+    path("webhooks/platform/adyen/", webhooks.platform_adyen_webhook, name="platform_adyen_webhook"),
+    path("status/<str:reference>/", views.payment_status, name="payment_status"),
     path("", views.payment_list, name="payment_list"),
     path("<int:pk>/", views.payment_detail, name="payment_detail"),
     path("<int:pk>/refund/", views.payment_refund, name="payment_refund"),

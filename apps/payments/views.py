@@ -8,15 +8,16 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
+from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from apps.accounts.permissions import CAN_MANAGE_ORGANIZATION, CAN_MOVE_MONEY, CAN_VIEW_MONEY, role_required
-from apps.payments import selectors, services
-from apps.payments.gateways import CREDENTIAL_FIELDS
+from apps.payments import gateways, selectors, services
+from apps.payments.gateways import CREDENTIAL_FIELDS, PUBLIC_FIELDS
 from apps.payments.gateways.base import GatewayUnavailable
 from apps.payments.models import Payment, Provider
+from apps.payments.platform import platform_providers
 from apps.wallets.services import new_key
 from apps.wallets.views import PeriodForm
 
@@ -32,10 +33,27 @@ class GatewayForm(forms.Form):
     live = forms.BooleanField(required=False, help_text="Off: the gateway's test environment.")
     preauth_amount = forms.DecimalField(max_digits=18, decimal_places=2, min_value=1)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, stored: dict | None = None, platform: list[str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        if platform:  # offered only when the platform has an account configured (environment)
+            names = ", ".join(p.title() for p in platform)
+            self.fields["use_platform"] = forms.BooleanField(
+                required=False,
+                label=f"Use the platform's account ({names})",
+                help_text="No credentials of your own needed; the platform's fees and payout terms apply.",
+            )
+            self.order_fields(["provider", "use_platform"])
+        stored = stored or {}
         for provider, fields in CREDENTIAL_FIELDS.items():
             for name, label in fields.items():
+                if name in PUBLIC_FIELDS:
+                    # Publishable / client keys are meant for browsers: shown back like any setting.
+                    self.fields[f"{provider}__{name}"] = forms.CharField(
+                        label=f"{provider.title()}: {label}",
+                        required=False,
+                        initial=stored.get(provider, {}).get(name, ""),
+                    )
+                    continue
                 # render_value=False: a stored secret is never sent to the browser.
                 self.fields[f"{provider}__{name}"] = forms.CharField(
                     label=f"{provider.title()}: {label}",
@@ -155,9 +173,20 @@ def reconciliation_export(request):
 def gateway_settings(request):
     config = selectors.gateway_config()
     initial = (
-        {"provider": config.provider, "live": config.live, "preauth_amount": config.preauth_amount} if config else {}
+        {
+            "provider": config.provider,
+            "live": config.live,
+            "preauth_amount": config.preauth_amount,
+            "use_platform": config.use_platform,
+        }
+        if config
+        else {}
     )
-    form = GatewayForm(request.POST or None, initial=initial or {"preauth_amount": 30})
+    platform = platform_providers()
+    stored = {config.provider: config.credentials} if config and config.credentials_encrypted else {}
+    form = GatewayForm(
+        request.POST or None, initial=initial or {"preauth_amount": 30}, stored=stored, platform=platform
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.gateway_config_save(
@@ -165,16 +194,53 @@ def gateway_settings(request):
                 live=form.cleaned_data["live"],
                 preauth_amount=form.cleaned_data["preauth_amount"],
                 credentials=form.credentials(),
+                use_platform=bool(form.cleaned_data.get("use_platform")),
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, "Gateway saved.")
             return redirect("payments:gateway_settings")
-    configured = sorted(config.credentials) if config else []
+    configured = sorted(config.credentials) if config and not config.use_platform else []
     webhook_base = request.build_absolute_uri("/payments/webhooks/")
     return render(
         request,
         "payments/gateway_settings.html",
-        {"form": form, "config": config, "configured": configured, "webhook_base": webhook_base},
+        {
+            "form": form,
+            "config": config,
+            "configured": configured,
+            "webhook_base": webhook_base,
+            "card_entry": gateways.client_settings(config),
+        },
     )
+
+
+def payment_status(request, reference):
+    """The state of one's own payment, polled by the card-entry page (JSON). A payer sees only
+    their own payments; `confirm=1` (POST) first asks the gateway (synchronous confirmation)."""
+    payment = get_object_or_404(Payment, merchant_reference=reference)
+    if not request.user.is_authenticated or payment.user_id != request.user.pk:
+        raise Http404
+    if request.method == "POST":
+        try:
+            payment = services.payment_refresh(payment=payment)
+        except (GatewayUnavailable, LookupError):
+            pass  # the webhook will tell
+    return JsonResponse(payment_state(payment))
+
+
+def payment_state(payment: Payment) -> dict:
+    """What a paying page shows: never references the gateway could be asked about by others."""
+    done = payment.status in (Payment.Status.CAPTURED, Payment.Status.AUTHORIZED, Payment.Status.CAPTURE_PENDING)
+    failed = payment.status in (Payment.Status.FAILED, Payment.Status.CANCELLED)
+    if payment.kind == Payment.Kind.TOPUP:
+        done = payment.status == Payment.Status.CAPTURED
+    return {
+        "status": payment.status,
+        "label": payment.get_status_display(),
+        "done": done,
+        "failed": failed,
+        "amount": str(payment.amount_authorized),
+        "currency": payment.currency,
+    }

@@ -5,6 +5,10 @@ from apps.qr import views
 app_name = "qr"
 
 urlpatterns = [
+    path("c/guest/<str:token>/", views.guest_page, name="guest"),
+    path("c/guest/<str:token>/status/", views.guest_status, name="guest_status"),
+    path("c/guest/<str:token>/stop/", views.guest_stop, name="guest_stop"),
+    path("c/<str:code>/guest/", views.guest_create, name="guest_create"),
     path("c/<str:code>/", views.connector_page, name="connector"),
     path("c/<str:code>/start/", views.connector_start, name="start"),
     path("c/<str:code>/stop/", views.connector_stop, name="stop"),

@@ -2,13 +2,15 @@
 
 from django.urls import path
 
-from apps.wallets import views, views_groups
+from apps.wallets import views, views_groups, views_topup
 
 app_name = "wallets"
 
 urlpatterns = [
     path("", views.my_wallet, name="my_wallet"),
     path("export.csv", views.my_wallet_export, name="my_wallet_export"),
+    path("topup/", views_topup.topup, name="topup"),
+    path("topup/<str:reference>/", views_topup.topup_pay, name="topup_pay"),
     path("accounts/", views.account_list, name="account_list"),
     path("accounts/<int:pk>/", views.account_detail, name="account_detail"),
     path("accounts/<int:pk>/export.csv", views.account_export, name="account_export"),

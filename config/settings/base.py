@@ -250,6 +250,19 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# --------------------------------------------------------------------------- payments
+# The platform's own gateway accounts (apps/payments/platform.py). Empty: organisations
+# must enter their own credentials; set: they may choose "use the platform's account".
+EVZONE_STRIPE_SECRET_KEY = env("EVZONE_STRIPE_SECRET_KEY", default="")
+EVZONE_STRIPE_PUBLISHABLE_KEY = env("EVZONE_STRIPE_PUBLISHABLE_KEY", default="")
+EVZONE_STRIPE_WEBHOOK_SECRET = env("EVZONE_STRIPE_WEBHOOK_SECRET", default="")
+EVZONE_ADYEN_API_KEY = env("EVZONE_ADYEN_API_KEY", default="")
+EVZONE_ADYEN_MERCHANT_ACCOUNT = env("EVZONE_ADYEN_MERCHANT_ACCOUNT", default="")
+EVZONE_ADYEN_CLIENT_KEY = env("EVZONE_ADYEN_CLIENT_KEY", default="")
+EVZONE_ADYEN_HMAC_KEY = env("EVZONE_ADYEN_HMAC_KEY", default="")
+EVZONE_ADYEN_LIVE_ENDPOINT_PREFIX = env("EVZONE_ADYEN_LIVE_ENDPOINT_PREFIX", default="")
+EVZONE_PAYMENTS_LIVE = env.bool("EVZONE_PAYMENTS_LIVE", default=False)
+
 # --------------------------------------------------------------------------- logging
 LOGGING = {
     "version": 1,

@@ -70,7 +70,7 @@ class AdyenGateway(Gateway):
         if http_client is not None:  # the SDK's own seam: tests record requests here
             self.adyen.client.http_client = http_client
             self.adyen.client.http_init = True
-        self.checkout = self.adyen.checkout
+        self.checkout_api = self.adyen.checkout
 
     def _amount(self, amount, currency) -> dict:
         return {"value": to_minor(amount, currency), "currency": currency}
@@ -123,7 +123,40 @@ class AdyenGateway(Gateway):
                 shopperInteraction="ContAuth",
                 recurringProcessingModel="UnscheduledCardOnFile",
             )
-        return self._call(self.checkout.payments_api.payments, request, idempotency_key=idempotency_key)
+        return self._call(self.checkout_api.payments_api.payments, request, idempotency_key=idempotency_key)
+
+    def checkout(
+        self, *, amount, currency, merchant_reference, idempotency_key, manual_capture, return_url, shopper_email=""
+    ):
+        """A Checkout session (/sessions) for Adyen Web Drop-in: the browser gets `id` and
+        `sessionData`; the pspReference arrives with the AUTHORISATION webhook."""
+        request = {
+            "merchantAccount": self.merchant_account,
+            "amount": self._amount(amount, currency),
+            "reference": merchant_reference,
+            "returnUrl": return_url,
+        }
+        if shopper_email:
+            request["shopperEmail"] = shopper_email
+        if manual_capture:
+            request["additionalData"] = {"authorisationType": "PreAuth", "manualCapture": "true"}
+        try:
+            result = self.checkout_api.payments_api.sessions(request, idempotency_key=idempotency_key)
+        except REFUSED as exc:
+            return GatewayResult(ok=False, error=str(exc))
+        except (AdyenAPIResponseError, OSError) as exc:
+            raise GatewayUnavailable(str(exc)) from exc
+        except AdyenError as exc:
+            return GatewayResult(ok=False, error=str(exc))
+        data = result.message or {}
+        if not data.get("id") or not data.get("sessionData"):
+            return GatewayResult(ok=False, error="Adyen returned no session.", raw=data)
+        return GatewayResult(
+            ok=True,
+            status="session",
+            action={"session": {"id": data["id"], "sessionData": data["sessionData"]}},
+            raw=data,
+        )
 
     def _modification(self, fn, psp_reference, idempotency_key, /, **body) -> GatewayResult:
         request = {"merchantAccount": self.merchant_account, **body}
@@ -131,7 +164,7 @@ class AdyenGateway(Gateway):
 
     def update_amount(self, *, reference, amount, currency, merchant_reference, idempotency_key):
         return self._modification(
-            self.checkout.modifications_api.update_authorised_amount,
+            self.checkout_api.modifications_api.update_authorised_amount,
             reference,
             idempotency_key,
             amount=self._amount(amount, currency),
@@ -141,7 +174,7 @@ class AdyenGateway(Gateway):
 
     def capture(self, *, reference, amount, currency, merchant_reference, idempotency_key):
         return self._modification(
-            self.checkout.modifications_api.capture_authorised_payment,
+            self.checkout_api.modifications_api.capture_authorised_payment,
             reference,
             idempotency_key,
             amount=self._amount(amount, currency),
@@ -150,7 +183,7 @@ class AdyenGateway(Gateway):
 
     def cancel(self, *, reference, merchant_reference, idempotency_key):
         return self._modification(
-            self.checkout.modifications_api.cancel_authorised_payment_by_psp_reference,
+            self.checkout_api.modifications_api.cancel_authorised_payment_by_psp_reference,
             reference,
             idempotency_key,
             reference=merchant_reference,
@@ -158,7 +191,7 @@ class AdyenGateway(Gateway):
 
     def refund(self, *, reference, amount, currency, merchant_reference, idempotency_key):
         return self._modification(
-            self.checkout.modifications_api.refund_captured_payment,
+            self.checkout_api.modifications_api.refund_captured_payment,
             reference,
             idempotency_key,
             amount=self._amount(amount, currency),

@@ -103,6 +103,30 @@ class Gateway(ABC):
     ) -> GatewayResult:
         raise NotImplementedError(f"{self.provider} cannot change an authorised amount")
 
+    def checkout(
+        self,
+        *,
+        amount: Decimal,
+        currency: str,
+        merchant_reference: str,
+        idempotency_key: str,
+        manual_capture: bool,
+        return_url: str,
+        shopper_email: str = "",
+    ) -> GatewayResult:
+        """Start a payment the shopper completes in the browser (card entry). The result carries
+        what the browser's SDK needs: `client_secret` (Stripe) or `action["session"]` (Adyen)."""
+        raise NotImplementedError
+
+    def retrieve(self, *, reference: str) -> GatewayResult | None:
+        """The payment's current state at the gateway, for a synchronous confirmation after the
+        browser says it is done (None: this gateway only tells by webhook)."""
+        return None
+
+    def fetch_fee(self, *, reference: str) -> tuple[Decimal, str] | None:
+        """The gateway's fee for a captured payment and its currency, if the API tells it."""
+        return None
+
     @abstractmethod
     def parse_webhook(self, *, body: bytes, headers) -> list[GatewayEvent]:
         """Verify the signature and return the events; raise InvalidSignature otherwise."""

@@ -85,6 +85,48 @@ class StripeGateway(Gateway):
             self.client.v1.payment_intents.create, params=params, options={"idempotency_key": idempotency_key}
         )
 
+    def checkout(
+        self, *, amount, currency, merchant_reference, idempotency_key, manual_capture, return_url, shopper_email=""
+    ):
+        # A PaymentIntent the Payment Element confirms with its client_secret (3-D Secure included).
+        params = {
+            "amount": to_minor(amount, currency),
+            "currency": currency.lower(),
+            "capture_method": "manual" if manual_capture else "automatic",
+            "metadata": {"merchant_reference": merchant_reference},
+            "description": f"EVzone {merchant_reference}",
+            "automatic_payment_methods": {"enabled": True},
+        }
+        if shopper_email:
+            params["receipt_email"] = shopper_email
+        return self._call(
+            self.client.v1.payment_intents.create,
+            params=params,
+            options={"idempotency_key": idempotency_key},
+            failed=("canceled",),  # requires_payment_method is where a new intent starts
+        )
+
+    def retrieve(self, *, reference):
+        return self._call(self.client.v1.payment_intents.retrieve, reference, failed=("canceled",))
+
+    def fetch_fee(self, *, reference):
+        """Stripe puts the fee on the charge's balance transaction, which payment_intent events do
+        not expand: ask for it explicitly. Its currency is the account's settlement currency."""
+        try:
+            intent = self.client.v1.payment_intents.retrieve(
+                reference, params={"expand": ["latest_charge.balance_transaction"]}
+            )
+        except RETRYABLE as exc:
+            raise GatewayUnavailable(str(exc)) from exc
+        except stripe.StripeError:
+            return None
+        charge = intent.to_dict().get("latest_charge")
+        balance = charge.get("balance_transaction") if isinstance(charge, dict) else None
+        if not isinstance(balance, dict) or balance.get("fee") is None:
+            return None  # not settled into the balance yet: the caller retries later
+        currency = (balance.get("currency") or "").upper()
+        return from_minor(balance["fee"], currency), currency
+
     def capture(self, *, reference, amount, currency, merchant_reference, idempotency_key):
         return self._call(
             self.client.v1.payment_intents.capture,

@@ -8,18 +8,31 @@ gateway does the work at most once.
 """
 
 from apps.payments.services.config import gateway_config_save
+from apps.payments.services.corrections import payment_apply_waiting_corrections, payment_settle_correction
 from apps.payments.services.events import webhook_event_process, webhook_event_record
 from apps.payments.services.refunds import payment_refund
 from apps.payments.services.sessions import (
     payment_capture,
     payment_capture_for_cdr,
+    payment_checkout_resume,
+    payment_fee_fetch,
+    payment_hold_start,
+    payment_link_by_id_tag,
     payment_preauthorize_session,
+    payment_refresh,
     payment_release,
     payment_topup_start,
 )
 
 __all__ = [
     "gateway_config_save",
+    "payment_apply_waiting_corrections",
+    "payment_checkout_resume",
+    "payment_fee_fetch",
+    "payment_hold_start",
+    "payment_link_by_id_tag",
+    "payment_refresh",
+    "payment_settle_correction",
     "payment_capture",
     "payment_capture_for_cdr",
     "payment_preauthorize_session",

@@ -15,6 +15,7 @@ from django.utils import timezone
 from apps.payments.gateways.base import GatewayEvent
 from apps.payments.models import Payment, PaymentOperation, WebhookEvent
 from apps.payments.services.refunds import refund_release
+from apps.payments.signals import hold_authorized_after_commit
 
 Status = Payment.Status
 OpStatus = PaymentOperation.Status
@@ -68,6 +69,12 @@ def _apply(provider: str, event: GatewayEvent) -> str:
             amount_authorized=event.amount if event.amount is not None else payment.amount_authorized,
             reference=payment.reference or event.payment_reference,
         )
+        if n:
+            PaymentOperation.objects.filter(
+                payment=payment, kind=PaymentOperation.Kind.AUTHORIZE, status=OpStatus.PENDING
+            ).update(status=OpStatus.SUCCEEDED, provider_reference=event.payment_reference)
+            if payment.kind == Payment.Kind.SESSION:
+                hold_authorized_after_commit(payment.pk)  # a guest's session may start now
         return "authorized" if n else f"ignored: already {payment.status}"
     if kind == "captured":
         return _captured(payment, event)
@@ -94,7 +101,14 @@ def _captured(payment: Payment, event: GatewayEvent) -> str:
     n = (
         Payment.objects.filter(pk=payment.pk)
         .exclude(status=Status.CAPTURED)
-        .update(status=Status.CAPTURED, amount_captured=amount, fee=event.fee or payment.fee, last_error="")
+        .update(
+            status=Status.CAPTURED,
+            amount_captured=amount,
+            fee=event.fee or payment.fee,
+            last_error="",
+            # Adyen Drop-in sessions: the pspReference is first known from this event.
+            reference=payment.reference or event.payment_reference,
+        )
     )
     captures = PaymentOperation.objects.filter(payment=payment, kind=PaymentOperation.Kind.CAPTURE)
     captures.filter(status=OpStatus.PENDING).update(status=OpStatus.SUCCEEDED)
@@ -102,6 +116,8 @@ def _captured(payment: Payment, event: GatewayEvent) -> str:
         last = captures.exclude(status=OpStatus.FAILED).order_by("-id").first()
         if last is not None:
             PaymentOperation.objects.filter(pk=last.pk).update(fee=event.fee)
+    if n:
+        _after_capture(payment, fee_known=event.fee is not None)
     if payment.kind == Payment.Kind.TOPUP and payment.wallet_id:
         from apps.wallets.services import wallet_topup_confirm
 
@@ -115,6 +131,17 @@ def _captured(payment: Payment, event: GatewayEvent) -> str:
         )
         return "top-up credited"
     return "captured" if n else "ignored: already captured"
+
+
+def _after_capture(payment: Payment, *, fee_known: bool) -> None:
+    from apps.payments.tasks import apply_waiting_corrections, fetch_fee
+
+    pk = payment.pk
+    if payment.provider == "stripe" and not fee_known:
+        # payment_intent events do not expand the charge's balance transaction: ask for the fee.
+        db_transaction.on_commit(lambda: fetch_fee.apply_async(args=[pk], countdown=30), robust=True)
+    if payment.corrections.filter(outcome="waiting_capture").exists():
+        db_transaction.on_commit(lambda: apply_waiting_corrections.delay(pk), robust=True)
 
 
 def _refund_event(payment: Payment, event: GatewayEvent, kind: str) -> str:

@@ -14,19 +14,23 @@ from django.db.models import F
 
 from apps.core.money import quantize
 from apps.payments import gateways
-from apps.payments.gateways.base import GatewayResult, GatewayUnavailable, to_minor
+from apps.payments.gateways.base import GatewayResult, GatewayUnavailable, from_minor, to_minor
 from apps.payments.models import Payment, PaymentOperation
+from apps.payments.platform import reference_prefix
 from apps.payments.selectors import gateway_config
+from apps.payments.signals import hold_authorized_after_commit
 
 log = logging.getLogger(__name__)
 Status = Payment.Status
 AUTHORIZED_WORDS = ("requires_capture", "Authorised")  # Stripe, Adyen
 CAPTURED_WORDS = ("succeeded",)  # Stripe answers a capture synchronously; Adyen says "received"
 MAX_CAPTURE_ATTEMPTS = 6
+REFERENCE_PLACEHOLDER = "__reference__"
 
 
 def _new_reference(kind: str) -> str:
-    return f"{kind}-{uuid.uuid4().hex}"
+    # The organisation prefix routes webhooks of the shared platform account (apps.payments.platform).
+    return f"{reference_prefix()}{kind}-{uuid.uuid4().hex}"
 
 
 def _operation(payment: Payment, kind: str, amount: Decimal, key: str, user=None) -> PaymentOperation:
@@ -105,7 +109,9 @@ def _record_authorization(payment: Payment, op: PaymentOperation, result: Gatewa
         elif result.status in AUTHORIZED_WORDS:
             fields.update(status=Status.AUTHORIZED, amount_authorized=amount)
         # Otherwise the browser still has a step to do (3-D Secure): a webhook tells the outcome.
-        Payment.objects.filter(pk=payment.pk, status=Status.PENDING).update(**fields)
+        changed = Payment.objects.filter(pk=payment.pk, status=Status.PENDING).update(**fields)
+        if changed and fields.get("status") == Status.AUTHORIZED:
+            hold_authorized_after_commit(payment.pk)
 
 
 def _cdr_amount(cdr, currency: str) -> Decimal:
@@ -181,13 +187,23 @@ def payment_capture(*, payment: Payment) -> Payment:
     with db_transaction.atomic():
         _finish(op, result, confirmed=confirmed)
         fields = {"last_error": f"Cost exceeds the hold by {shortfall} {payment.currency}." if shortfall else ""}
+        fields["amount_outstanding"] = shortfall  # a receivable for finance (README: corrections)
         if confirmed:
             fields.update(status=Status.CAPTURED, amount_captured=capture_amount)
         else:
             fields["status"] = Status.CAPTURE_PENDING
         Payment.objects.filter(pk=payment.pk, status__in=[Status.AUTHORIZED, Status.CAPTURE_FAILED]).update(**fields)
     payment.refresh_from_db()
+    if payment.status == Status.CAPTURED:
+        _queue_fee_fetch(payment)
     return payment
+
+
+def _queue_fee_fetch(payment: Payment) -> None:
+    if payment.provider == "stripe" and not payment.fee:
+        from apps.payments.tasks import fetch_fee
+
+        db_transaction.on_commit(lambda: fetch_fee.apply_async(args=[payment.pk], countdown=30), robust=True)
 
 
 def _capture_failed(payment: Payment, op: PaymentOperation | None, error: str, retry: bool = True) -> Payment:
@@ -230,7 +246,9 @@ def payment_release(*, payment: Payment) -> Payment:
     return payment
 
 
-def payment_topup_start(*, account, amount: Decimal, user, payment_method=None, return_url: str = "") -> Payment:
+def payment_topup_start(
+    *, account, amount: Decimal, user, payment_method=None, return_url: str = "", browser: bool = False
+) -> Payment:
     """Start a wallet top-up (captured at once). The wallet is credited only when the gateway's
     webhook confirms the money (apps.payments.services.events)."""
     from apps.wallets.models import GroupWallet
@@ -256,15 +274,20 @@ def payment_topup_start(*, account, amount: Decimal, user, payment_method=None, 
     )
     key = f"{payment.merchant_reference}:authorize"
     op = _operation(payment, PaymentOperation.Kind.AUTHORIZE, amount, key, user)
-    result = gateway.authorize(
-        amount=amount,
-        currency=payment.currency,
-        merchant_reference=payment.merchant_reference,
-        idempotency_key=key,
-        manual_capture=False,
-        payment_method=payment_method,
-        return_url=return_url,
-    )
+    # The page to come back to after a redirect (3-D Secure) names the payment, unknown till now.
+    return_url = return_url.replace(REFERENCE_PLACEHOLDER, payment.merchant_reference)
+    if browser:  # card entry in our page (Stripe Payment Element / Adyen Drop-in session)
+        result = _checkout_call(gateway, payment, amount, key, manual_capture=False, return_url=return_url)
+    else:
+        result = gateway.authorize(
+            amount=amount,
+            currency=payment.currency,
+            merchant_reference=payment.merchant_reference,
+            idempotency_key=key,
+            manual_capture=False,
+            payment_method=payment_method,
+            return_url=return_url,
+        )
     with db_transaction.atomic():
         _finish(op, result, confirmed=False)
         Payment.objects.filter(pk=payment.pk).update(
@@ -277,3 +300,163 @@ def payment_topup_start(*, account, amount: Decimal, user, payment_method=None, 
     # For the app or browser to confirm the card; never stored.
     payment.client_secret, payment.client_action = result.client_secret, result.action
     return payment
+
+
+# ------------------------------------------------------------------ card entry in the browser
+
+
+def _checkout_call(
+    gateway, payment: Payment, amount: Decimal, key: str, *, manual_capture: bool, return_url: str, email: str = ""
+) -> GatewayResult:
+    return gateway.checkout(
+        amount=amount,
+        currency=payment.currency,
+        merchant_reference=payment.merchant_reference,
+        idempotency_key=key,
+        manual_capture=manual_capture,
+        return_url=return_url,
+        shopper_email=email,
+    )
+
+
+def payment_hold_start(*, merchant_reference_seed: str, id_tag: str, email: str, return_url: str) -> Payment:
+    """A session hold (GatewayConfig.preauth_amount) the shopper confirms in the browser before
+    the session starts (a guest at the QR page). The Transaction does not exist yet: it is linked
+    later by `id_tag` (payment_link_by_id_tag). Once per seed: the merchant reference is derived
+    from it (unique), and the gateway call's idempotency key from that, so a double click or a
+    retried request makes one hold."""
+    config = gateway_config()
+    gateway = gateways.gateway_for(config)
+    from apps.wallets.selectors import organization_currency
+
+    reference = f"{reference_prefix()}guest-{merchant_reference_seed}"
+    try:
+        with db_transaction.atomic():
+            payment = Payment.objects.create(
+                kind=Payment.Kind.SESSION,
+                provider=config.provider,
+                currency=organization_currency(),
+                merchant_reference=reference,
+                id_tag=id_tag,
+            )
+    except IntegrityError:
+        payment = Payment.objects.get(merchant_reference=reference)
+    payment.client_secret, payment.client_action = "", None
+    if payment.status != Status.PENDING or payment.operations.exists():
+        return payment_checkout_resume(payment=payment, return_url=return_url, email=email)
+    amount = quantize(config.preauth_amount, payment.currency)
+    key = f"{payment.merchant_reference}:authorize"
+    op = _operation(payment, PaymentOperation.Kind.AUTHORIZE, amount, key)
+    result = _checkout_call(gateway, payment, amount, key, manual_capture=True, return_url=return_url, email=email)
+    with db_transaction.atomic():
+        _finish(op, result, confirmed=False)
+        Payment.objects.filter(pk=payment.pk, status=Status.PENDING).update(
+            reference=result.reference,
+            amount_authorized=amount,
+            status=Status.PENDING if result.ok else Status.FAILED,
+            last_error=result.error,
+        )
+    payment.refresh_from_db()
+    payment.client_secret, payment.client_action = result.client_secret, result.action
+    return payment
+
+
+def payment_checkout_resume(*, payment: Payment, return_url: str, email: str = "") -> Payment:
+    """What the browser needs to (re)show the card form of a pending payment (a reload, another
+    tab). client_secret / session data are never stored: the start call is repeated with its
+    own idempotency key, for which the gateway answers what it answered the first time."""
+    payment.client_secret, payment.client_action = "", None
+    if payment.status != Status.PENDING:
+        return payment
+    op = payment.operations.filter(kind=PaymentOperation.Kind.AUTHORIZE).order_by("id").first()
+    if op is None:
+        return payment
+    gateway = gateways.gateway_for(gateway_config())
+    result = _checkout_call(
+        gateway,
+        payment,
+        op.amount,
+        op.idempotency_key,
+        manual_capture=payment.kind == Payment.Kind.SESSION,
+        return_url=return_url,
+        email=email,
+    )
+    payment.client_secret, payment.client_action = result.client_secret, result.action
+    return payment
+
+
+def payment_refresh(*, payment: Payment) -> Payment:
+    """Synchronous confirmation, asked for when the browser says the card step is done: the
+    gateway's current state of the payment (Stripe; Adyen only tells by webhook). Applied with
+    the same forward-only conditional updates as webhooks, so racing one changes nothing."""
+    if payment.status != Status.PENDING or not payment.reference:
+        return payment
+    result = gateways.gateway_for(gateway_config()).retrieve(reference=payment.reference)
+    if result is None or not result.ok and result.status != "canceled":
+        return payment
+    with db_transaction.atomic():
+        if payment.kind == Payment.Kind.SESSION and result.status == "requires_capture":
+            amount = from_minor(result.raw.get("amount_capturable") or 0, payment.currency) or payment.amount_authorized
+            if Payment.objects.filter(pk=payment.pk, status=Status.PENDING).update(
+                status=Status.AUTHORIZED, amount_authorized=amount
+            ):
+                PaymentOperation.objects.filter(
+                    payment=payment, kind=PaymentOperation.Kind.AUTHORIZE, status=PaymentOperation.Status.PENDING
+                ).update(status=PaymentOperation.Status.SUCCEEDED)
+                hold_authorized_after_commit(payment.pk)
+        elif result.status == "canceled":
+            Payment.objects.filter(pk=payment.pk, status=Status.PENDING).update(status=Status.FAILED)
+        # A top-up's "succeeded" is left to its webhook: that is what credits the wallet, once.
+    payment.refresh_from_db()
+    return payment
+
+
+def payment_link_by_id_tag(*, transaction) -> Payment | None:
+    """Attach a pay-first hold (made before the session existed) to the session started with its
+    id token, so that payment_capture_for_cdr finds it. Conditional: linked once; the unique
+    constraint one_preauth_per_session keeps a session from getting two holds."""
+    if not transaction.id_tag:
+        return None
+    payment = (
+        Payment.objects.filter(kind=Payment.Kind.SESSION, transaction__isnull=True, id_tag__iexact=transaction.id_tag)
+        .order_by("-id")
+        .first()
+    )
+    if payment is None:
+        return Payment.objects.filter(kind=Payment.Kind.SESSION, transaction=transaction).first()
+    try:
+        with db_transaction.atomic():
+            Payment.objects.filter(pk=payment.pk, transaction__isnull=True).update(transaction=transaction)
+    except IntegrityError:  # the session already has its payment
+        pass
+    return Payment.objects.filter(kind=Payment.Kind.SESSION, transaction=transaction).first()
+
+
+def payment_fee_fetch(*, payment: Payment) -> Decimal | None:
+    """Ask the gateway for a captured payment's fee (Stripe's balance transaction). Stored on the
+    payment and its capture for the reconciliation only when in the payment's currency: a fee
+    in another settlement currency is noted on the capture rather than mixed into our sums."""
+    try:
+        found = gateways.gateway_for(gateway_config()).fetch_fee(reference=payment.reference)
+    except GatewayUnavailable:
+        return None
+    if found is None:
+        return None
+    fee, currency = found
+    capture = (
+        payment.operations.filter(kind=PaymentOperation.Kind.CAPTURE)
+        .exclude(status=PaymentOperation.Status.FAILED)
+        .order_by("-id")
+        .first()
+    )
+    with db_transaction.atomic():
+        if currency != payment.currency:
+            if capture is not None:
+                PaymentOperation.objects.filter(pk=capture.pk).update(
+                    error=f"{capture.error}\nGateway fee {fee} {currency} (settlement currency).".strip()[:2000]
+                )
+            return fee
+        Payment.objects.filter(pk=payment.pk, fee=0).update(fee=fee)
+        if capture is not None:
+            PaymentOperation.objects.filter(pk=capture.pk, fee=0).update(fee=fee)
+    return fee

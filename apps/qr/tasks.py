@@ -1,0 +1,48 @@
+"""QR tasks. They run in the schema they were queued from (tenant-schemas-celery)."""
+
+from celery import shared_task
+
+from apps.qr.models import GuestSession
+
+
+@shared_task(name="qr.guest_start")
+def guest_start(guest_id: int) -> None:
+    """RemoteStart for a guest whose hold is authorised: in a task, since the charger may take up
+    to START_TIMEOUT seconds to answer and webhooks must be answered at once."""
+    from apps.qr.guest import guest_session_remote_start
+
+    guest = GuestSession.objects.filter(pk=guest_id).first()
+    if guest is not None:
+        guest_session_remote_start(guest=guest)
+
+
+@shared_task(name="qr.guest_sweep", ignore_result=True)
+def guest_sweep() -> int:
+    """Beat, every minute: move guests' sessions along when nobody has the page open (link the
+    session, release unused holds, send receipts, re-queue starts lost with a worker), in every
+    organisation's schema."""
+    import datetime as dt
+
+    from django.utils import timezone
+    from django_tenants.utils import get_tenant_model, schema_context
+
+    from apps.qr.guest import guest_session_refresh
+
+    S = GuestSession.Status
+    done = 0
+    stale_start = timezone.now() - dt.timedelta(minutes=2)
+    schemas = get_tenant_model().objects.exclude(schema_name="public").values_list("schema_name", flat=True)
+    for schema in schemas:
+        with schema_context(schema):
+            for guest in GuestSession.objects.filter(
+                status__in=[S.STARTED, S.CHARGING, S.COMPLETED, S.START_FAILED, S.AWAITING_PAYMENT],
+                receipt_sent_at__isnull=True,
+                created_at__gte=timezone.now() - dt.timedelta(days=3),
+            ).select_related("payment", "transaction", "code__charge_point"):
+                guest_session_refresh(guest=guest)
+                done += 1
+            for pk in GuestSession.objects.filter(status=S.AUTHORIZED, updated_at__lt=stale_start).values_list(
+                "pk", flat=True
+            ):
+                guest_start.delay(pk)
+    return done
