@@ -15,6 +15,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 
 from apps.csms.db import run_in_public
+from apps.csms.redact import redact
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def entry(
         "message_type": message_type,
         "action": action or "",
         "unique_id": (unique_id or "")[:64],
-        "payload": payload,
+        "payload": redact(action, payload),
         "raw": (raw or "")[:_PAYLOAD_LIMIT],
         "error_code": error_code or "",
         "latency_ms": latency_ms,

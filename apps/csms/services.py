@@ -15,6 +15,7 @@ from apps.chargers.models import ChargePoint, RegistrationStatus
 from apps.chargers.passwords import check_charger_password, generate_charger_password, hash_charger_password
 from apps.chargers.services import charge_point_boot, charge_point_register_unknown
 from apps.csms.models import Command, CsmsSettings, MessageLog
+from apps.csms.redact import redact
 
 
 def csms_settings_get() -> CsmsSettings:
@@ -130,7 +131,7 @@ def command_create(*, charge_point: ChargePoint, action: str, payload: dict, use
     return Command.objects.create(
         charge_point=charge_point,
         action=action,
-        payload=payload,
+        payload=redact(action, payload),
         user=user if getattr(user, "pk", None) else None,
         source=source,
     )
