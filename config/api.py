@@ -18,6 +18,7 @@ urlpatterns = [
 from apps.chargers import api as chargers_api  # noqa: E402
 from apps.charging import api as charging_api  # noqa: E402
 from apps.csms import api as csms_api  # noqa: E402
+from apps.devicemodel import api as devicemodel_api  # noqa: E402
 
 ocpp_router = DefaultRouter(trailing_slash=True)
 ocpp_router.include_root_view = False
@@ -28,6 +29,11 @@ urlpatterns += [
     path("charge-points/<str:identity>/ocpp/<str:action>", csms_api.OcppCommandView.as_view(), name="ocpp-command"),
     path("charge-points/<str:identity>/messages/", csms_api.MessageLogList.as_view(), name="charge-point-messages"),
     path("charge-points/<str:identity>/commands/", csms_api.CommandList.as_view(), name="charge-point-commands"),
+    path(
+        "charge-points/<str:identity>/device-model/",
+        devicemodel_api.DeviceModelView.as_view(),
+        name="charge-point-device-model",
+    ),
     path("ocpp-settings/", csms_api.CsmsSettingsView.as_view(), name="ocpp-settings"),
     *ocpp_router.urls,
 ]

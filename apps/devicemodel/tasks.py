@@ -1,0 +1,9 @@
+from celery import shared_task
+
+
+@shared_task(name="devicemodel.template_run")
+def template_run(run_id):
+    """Apply a queued vendor template run (runs in the schema it was queued from)."""
+    from apps.devicemodel.provisioning import template_apply
+
+    return template_apply(run_id=run_id).status
