@@ -14,6 +14,7 @@ urlpatterns = [
     path("tariffs/", include("apps.tariffs.urls")),
     path("wallets/", include("apps.wallets.urls")),
     path("payments/", include("apps.payments.urls")),
+    path("diagnostics/", include("apps.diagnostics.urls")),
     path("accounts/", include("apps.accounts.urls")),
     path("admin/", operator_admin_site.urls),
     path("api/v1/", include(("config.api", "api"), namespace="api")),
