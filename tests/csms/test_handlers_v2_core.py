@@ -89,15 +89,6 @@ def test_security_event_and_data_transfer_are_kept(h):
     assert {"SecurityEventNotification", "DataTransfer"} <= kinds
 
 
-def test_unhandled_notification_is_validated_and_kept(h):
-    # NotifyEVChargingSchedule has an answer with a required status, so it is not a
-    # store-only message; NotifyCustomerInformation's answer is empty.
-    payload = {"data": "name=Jane", "tbc": False, "seqNo": 0, "generatedAt": "2026-11-25T10:00:00Z", "requestId": 7}
-    assert h.ok("NotifyCustomerInformation", payload) == {}
-    event = ChargerEvent.objects.get(charge_point=h.cp, kind="NotifyCustomerInformation")
-    assert event.payload["requestId"] == 7 and event.payload["data"] == "name=Jane"
-
-
 def test_v21_send_frames_are_never_answered(in_tenant_a):
     cp = charge_point_create(identity="CP-V21", password="a-good-charger-password")
     h = Harness(cp, V21Session)
@@ -174,3 +165,18 @@ def test_v21_only_messages_are_stored_not_refused(h21):
 def test_v21_messages_are_unknown_to_v201(in_tenant_a):
     h = Harness(charge_point_create(identity="CP-V201C", password="a-good-charger-password"), V201Session)
     assert h.error("VatNumberValidation", {"vatNumber": "DE136695976"})[0] == "NotImplemented"
+
+
+@pytest.mark.parametrize("cls", [V201Session, V21Session], ids=["2.0.1", "2.1"])
+def test_every_station_message_has_an_answer(cls):
+    """No station -> CSMS message of either version is refused as NotSupported: each has a
+    handler, or is a notification the fallback keeps."""
+    from apps.csms.handlers.base import ChargerContext
+
+    session = cls(ctx=ChargerContext(schema="x", charge_point_id=1, identity="X"), send=None)
+    missing = [
+        action
+        for action in sorted(cls.inbound_actions)
+        if not (session.route_map.get(action) or {}).get("_on_action") and session.fallback_handler(action) is None
+    ]
+    assert missing == []
