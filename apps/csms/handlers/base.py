@@ -225,7 +225,9 @@ class SessionBase:
         def elapsed() -> int:
             return int((time.monotonic() - received) * 1000)
 
-        handlers = self.route_map.get(frame.action) or {}
+        # Mixins are shared between versions: a route for a 2.1-only action must not answer
+        # a 2.0.1 station, whose schema set does not even have that action.
+        handlers = (self.route_map.get(frame.action) or {}) if frame.action in self.known_actions else {}
         handler = handlers.get("_on_action") or self.fallback_handler(frame.action)
         if frame.message_type == SEND:
             # SEND is unconfirmed: validate and handle, never answer -- not even an error.
