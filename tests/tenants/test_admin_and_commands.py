@@ -106,7 +106,9 @@ def test_seed_demo_is_idempotent_and_has_every_role(capsys):
 
     with schema_context(demo.schema_name):
         chargers = ChargePoint.objects.filter(identity__startswith="SIM-")
-        assert chargers.count() == 3 and all(cp.location.name == "Demo Depot" for cp in chargers)
+        # SIM-0001..3 play OCPP 1.6, SIM-0004 2.0.1 and SIM-0005 2.1 (Procfile.dev).
+        assert sorted(chargers.values_list("identity", flat=True)) == [f"SIM-000{n}" for n in range(1, 6)]
+        assert all(cp.location.name == "Demo Depot" for cp in chargers)
         assert IdToken.objects.filter(id_token__startswith="SIM-TAG-").count() == 4
         assert IdToken.objects.get(id_token="DEMO-DRIVER-1").owner.email == "driver@demo.localhost"
         assert csms_settings_get().unknown_identity_policy == "accept"
