@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from apps.charging.models import IdToken, MeterValue, Reservation, Transaction
+from apps.charging.models import (
+    ChargingSettings,
+    IdToken,
+    MeterValue,
+    RemoteStart,
+    Reservation,
+    Transaction,
+    TransactionEvent,
+)
 from apps.core.admin_sites import operator_admin_site
 
 
@@ -17,6 +25,16 @@ class MeterValueInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ("timestamp", "measurand", "phase", "value", "unit", "context", "location", "format")
+    readonly_fields = fields
+
+
+class TransactionEventInline(admin.TabularInline):
+    """OCPP 2.x TransactionEvents in seqNo order, as received."""
+
+    model = TransactionEvent
+    extra = 0
+    can_delete = False
+    fields = ("seq_no", "event_type", "trigger_reason", "timestamp", "offline", "charging_state", "id_token", "payload")
     readonly_fields = fields
 
 
@@ -38,7 +56,7 @@ class TransactionAdmin(admin.ModelAdmin):
     search_fields = ("transaction_id", "id_tag", "charge_point__identity")
     date_hierarchy = "started_at"
     readonly_fields = [f.name for f in Transaction._meta.fields]
-    inlines = [MeterValueInline]
+    inlines = [TransactionEventInline, MeterValueInline]
 
     def has_add_permission(self, request):
         return False
@@ -52,4 +70,25 @@ class ReservationAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Reservation._meta.fields]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(RemoteStart, site=operator_admin_site)
+class RemoteStartAdmin(admin.ModelAdmin):
+    list_display = ("remote_start_id", "charge_point", "evse_id", "id_token", "charger_status", "source", "created_at")
+    search_fields = ("id_token", "charge_point__identity")
+    readonly_fields = [f.name for f in RemoteStart._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ChargingSettings, site=operator_admin_site)
+class ChargingSettingsAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "master_pass_group_id", "cost_update_minutes")
+
+    def has_add_permission(self, request):
+        return not ChargingSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -1,4 +1,4 @@
-"""Local authorisation lists (OCPP 1.6 Local Auth List Management profile).
+"""Local authorisation lists (OCPP 1.6 Local Auth List Management profile, OCPP 2.x block D).
 
 Operators define `LocalAuthList`s (all cards / cards of chosen groups / chosen cards) and
 assign them to chargers or locations; a charger carries the union of its lists. EVzone
@@ -9,6 +9,12 @@ the charger itself reports (`ChargePoint.local_list_version`).
 After a change (a card blocked, a list edited) the affected chargers are marked pending
 and a Celery task pushes differentials to the online ones; offline chargers get theirs
 when they next boot (`local_list_boot`).
+
+OCPP 2.x carries the same content in another shape (idToken {idToken, type} +
+idTokenInfo, versionNumber) and lets a list of any length through: the station's
+LocalAuthListCtrlr ItemsPerMessage / BytesPerMessage (from the device model, defaults
+when unknown) split a Full update into a Full first part and Differential parts, each a
+version of its own. `_Shape` holds the differences.
 """
 
 from __future__ import annotations
@@ -33,6 +39,12 @@ log = logging.getLogger(__name__)
 FULL, DIFFERENTIAL = "Full", "Differential"
 # 1.6 idTag and parentIdTag are CiString20.
 MAX_ID_TAG = 20
+# idToken length by protocol (2.0.1 IdTokenType.idToken: 36, 2.1: 255).
+MAX_ID_TOKEN = {ProtocolVersion.OCPP16: MAX_ID_TAG, ProtocolVersion.OCPP201: 36, ProtocolVersion.OCPP21: 255}
+# 2.x: LocalAuthListCtrlr limits when the station's device model does not tell them. Small
+# enough for any station; a long list only costs a few more round trips.
+V2_DEFAULT_ITEMS = 50
+V2_DEFAULT_BYTES = 16000
 # A push holding the claim longer than this died with its process; let the next one in.
 PUSH_CLAIM_TTL = timedelta(minutes=5)
 # A list that changes while it is being pushed is pushed again, at most this many times.
@@ -92,8 +104,64 @@ def _list_filter(lst: LocalAuthList, now: datetime) -> Q:
     return q
 
 
+def id_token_info_2x(*, token: IdToken, now: datetime) -> dict:
+    """What a 2.x list keeps per card: the idToken type and the IdTokenInfoType that
+    Authorize would answer (apps.charging.transaction_events.id_token_info_v2)."""
+    status = token.status
+    if status == IdToken.Status.ACCEPTED and token.expires_at is not None and token.expires_at <= now:
+        status = IdToken.Status.EXPIRED
+    entry = {"type": token.type, "status": status}
+    if token.expires_at is not None:
+        entry["cacheExpiryDateTime"] = _iso(token.expires_at)
+    if token.group_id:
+        entry["groupIdToken"] = {"idToken": token.group_id[:36], "type": "Central"}
+    return entry
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """SendLocalList of one protocol. `entries` map a card to what the charger keeps for it:
+    1.6 the idTagInfo, 2.x {"type", **idTokenInfo}."""
+
+    v2: bool
+
+    @property
+    def version_field(self) -> str:
+        return "versionNumber" if self.v2 else "listVersion"
+
+    def entry(self, tag: str, value: dict) -> dict:
+        if not self.v2:
+            return {"idTag": tag, "idTagInfo": value}
+        info = {k: v for k, v in value.items() if k != "type"}
+        return {"idToken": {"idToken": tag, "type": value["type"]}, "idTokenInfo": info}
+
+    def removal(self, tag: str, old: dict) -> dict:
+        # Differential: an entry without its info removes the card (1.6 5.15, 2.0.1 D01).
+        return {"idToken": {"idToken": tag, "type": old["type"]}} if self.v2 else {"idTag": tag}
+
+    def key(self, entry: dict) -> str:
+        return entry["idToken"]["idToken"] if self.v2 else entry["idTag"]
+
+    def value(self, entry: dict) -> dict | None:
+        if self.v2:
+            return {"type": entry["idToken"]["type"], **entry["idTokenInfo"]} if "idTokenInfo" in entry else None
+        return entry.get("idTagInfo")
+
+
+SHAPE_16, SHAPE_2X = _Shape(v2=False), _Shape(v2=True)
+
+
+def _shape(charge_point: ChargePoint) -> _Shape:
+    if charge_point.protocol_version == ProtocolVersion.OCPP16:
+        return SHAPE_16
+    if charge_point.protocol_version in (ProtocolVersion.OCPP201, ProtocolVersion.OCPP21):
+        return SHAPE_2X
+    raise LocalListError(f"Local lists cannot be pushed over {charge_point.protocol_version!r}.")
+
+
 def local_list_desired(*, charge_point: ChargePoint, now: datetime | None = None) -> DesiredList:
-    """What the charger should carry: the union of its lists, one idTagInfo per card."""
+    """What the charger should carry: the union of its lists, one idTagInfo (1.6) or
+    type + idTokenInfo (2.x) per card."""
     now = now or timezone.now()
     lists = list(local_auth_lists_for(charge_point=charge_point))
     if not lists:
@@ -101,21 +169,26 @@ def local_list_desired(*, charge_point: ChargePoint, now: datetime | None = None
     q = Q(pk__in=[])
     for lst in lists:
         q |= _list_filter(lst, now)
+    v2 = charge_point.protocol_version in (ProtocolVersion.OCPP201, ProtocolVersion.OCPP21)
+    limit = MAX_ID_TOKEN.get(charge_point.protocol_version, MAX_ID_TAG)
     desired = DesiredList(entries={})
     for token in IdToken.objects.filter(q).order_by("id_token"):
-        if len(token.id_token) > MAX_ID_TAG:
+        if len(token.id_token) > limit:
             desired.skipped.append(token.id_token)
             continue
-        desired.entries[token.id_token] = id_tag_info_16(token=token, now=now)
+        if v2:
+            desired.entries[token.id_token] = id_token_info_2x(token=token, now=now)
+        else:
+            desired.entries[token.id_token] = id_tag_info_16(token=token, now=now)
     return desired
 
 
-def local_list_differential(*, old: dict, new: dict) -> list[dict]:
+def local_list_differential(*, old: dict, new: dict, shape: _Shape = SHAPE_16) -> list[dict]:
     """SendLocalList entries turning `old` into `new`: changed and added cards with their
-    idTagInfo, removed cards without one (1.6: an entry without idTagInfo is deleted)."""
-    entries = [{"idTag": tag, "idTagInfo": info} for tag, info in new.items() if old.get(tag) != info]
-    entries += [{"idTag": tag} for tag in old if tag not in new]
-    return sorted(entries, key=lambda e: e["idTag"])
+    info, removed cards without one (an entry without info is deleted)."""
+    entries = [shape.entry(tag, info) for tag, info in new.items() if old.get(tag) != info]
+    entries += [shape.removal(tag, info) for tag, info in old.items() if tag not in new]
+    return sorted(entries, key=shape.key)
 
 
 def local_list_limits(*, charge_point: ChargePoint) -> tuple[int | None, int | None]:
@@ -136,6 +209,61 @@ def local_list_limits(*, charge_point: ChargePoint) -> tuple[int | None, int | N
     return number("SendLocalListMaxLength"), number("LocalAuthListMaxLength")
 
 
+def local_list_limits_v2(*, charge_point: ChargePoint) -> tuple[int, int, int | None]:
+    """(ItemsPerMessage, BytesPerMessage, Entries) of LocalAuthListCtrlr from the station's
+    device model as last reported; defaults for the first two when unknown."""
+    values: dict = {}
+    try:
+        from apps.devicemodel.models import VariableAttribute
+
+        values = dict(
+            VariableAttribute.objects.filter(
+                variable__component__charge_point=charge_point,
+                variable__component__name__iexact="LocalAuthListCtrlr",
+                variable__name__in=("ItemsPerMessage", "BytesPerMessage", "Entries"),
+                type="Actual",
+            ).values_list("variable__name", "value")
+        )
+    except Exception:  # the device model is optional (and may be mid-migration): defaults
+        log.debug("no device model limits for %s", charge_point.identity, exc_info=True)
+
+    def number(key):
+        try:
+            value = int(str(values.get(key, "")).strip())
+        except ValueError:
+            return None
+        return value if value > 0 else None
+
+    return (
+        number("ItemsPerMessage") or V2_DEFAULT_ITEMS,
+        number("BytesPerMessage") or V2_DEFAULT_BYTES,
+        number("Entries"),
+    )
+
+
+def _split_v2(entries: list[dict], *, items: int, size: int) -> list[list[dict]]:
+    """Parts of at most `items` entries whose whole SendLocalList frame stays within `size` bytes."""
+    import json
+
+    def compact(value) -> int:
+        return len(json.dumps(value, separators=(",", ":")))
+
+    base = compact([2, "x" * 36, "SendLocalList", {"versionNumber": 2**31 - 1, "updateType": DIFFERENTIAL}]) + 30
+    parts: list[list[dict]] = []
+    current: list[dict] = []
+    used = base
+    for entry in entries:
+        cost = compact(entry) + 1
+        if current and (len(current) >= items or used + cost > size):
+            parts.append(current)
+            current, used = [], base
+        current.append(entry)
+        used += cost
+    if current:
+        parts.append(current)
+    return parts
+
+
 def local_list_state_get(*, charge_point: ChargePoint) -> LocalListState | None:
     return LocalListState.objects.filter(charge_point=charge_point).select_related("last_command").first()
 
@@ -145,8 +273,13 @@ def local_list_overview(*, charge_point: ChargePoint) -> dict:
     desired = local_list_desired(charge_point=charge_point)
     state = local_list_state_get(charge_point=charge_point)
     pushed = state.entries if state else {}
-    send_max, list_max = local_list_limits(charge_point=charge_point)
-    changes = local_list_differential(old=pushed, new=desired.entries)
+    if charge_point.protocol_version == ProtocolVersion.OCPP16:
+        send_max, list_max = local_list_limits(charge_point=charge_point)
+        shape = SHAPE_16
+    else:
+        send_max, _, list_max = local_list_limits_v2(charge_point=charge_point)
+        shape = SHAPE_2X
+    changes = local_list_differential(old=pushed, new=desired.entries, shape=shape)
     rows = []
     for tag in sorted(set(desired.entries) | set(pushed)):
         rows.append({"id_tag": tag, "desired": desired.entries.get(tag), "pushed": pushed.get(tag)})
@@ -349,8 +482,7 @@ def local_list_push(
     answer). full: True = Full, False = Differential, None = Differential unless the
     charger's copy is unknown. A Differential answered VersionMismatch is retried once as
     Full. Runs in the current tenant schema, outside any long transaction of the caller."""
-    if charge_point.protocol_version != ProtocolVersion.OCPP16:
-        raise LocalListError("Local lists are pushed to OCPP 1.6 chargers only.")
+    _shape(charge_point)  # refuses a protocol without local lists
     state, _ = LocalListState.objects.get_or_create(charge_point=charge_point)
     claimed_at = timezone.now()
     # One push per charger at a time: two concurrent pushes would race on listVersion.
@@ -399,13 +531,19 @@ def _push_once(*, charge_point, state, full, user, source, timeout, reported_ver
     from apps.csms.commands import InvalidCommand, command_send
     from apps.csms.models import Command
 
-    charge_point.refresh_from_db(fields=["local_list_version", "online"])
+    charge_point.refresh_from_db(fields=["local_list_version", "online", "protocol_version"])
+    shape = _shape(charge_point)
     reported = charge_point.local_list_version if reported_version is None else reported_version
     desired = local_list_desired(charge_point=charge_point).entries
-    send_max, list_max = local_list_limits(charge_point=charge_point)
+    if shape.v2:
+        items_max, bytes_max, list_max = local_list_limits_v2(charge_point=charge_point)
+        send_max = None
+    else:
+        send_max, list_max = local_list_limits(charge_point=charge_point)
     if list_max is not None and len(desired) > list_max:
+        limit_name = "LocalAuthListCtrlr.Entries" if shape.v2 else "LocalAuthListMaxLength"
         message = (
-            f"The list has {len(desired)} cards; this charger holds at most {list_max} (LocalAuthListMaxLength). "
+            f"The list has {len(desired)} cards; this charger holds at most {list_max} ({limit_name}). "
             "Shorten the lists assigned to it."
         )
         _record(state, status=LocalListState.Status.FAILED, last_answer="refused", last_message=message)
@@ -420,7 +558,10 @@ def _push_once(*, charge_point, state, full, user, source, timeout, reported_ver
     commands = []
 
     def send(update_type: str, entries: list[dict], list_version: int):
-        payload = {"listVersion": list_version, "updateType": update_type, "localAuthorizationList": entries}
+        payload = {shape.version_field: list_version, "updateType": update_type}
+        if entries or not shape.v2:
+            # 2.x schemas want at least one item when the list is there at all.
+            payload["localAuthorizationList"] = entries
         try:
             result = command_send(
                 charge_point=charge_point,
@@ -436,8 +577,12 @@ def _push_once(*, charge_point, state, full, user, source, timeout, reported_ver
         return result, ""
 
     while True:
-        if full:
-            entries = [{"idTag": tag, "idTagInfo": info} for tag, info in sorted(desired.items())]
+        if full and shape.v2:
+            entries = [shape.entry(tag, info) for tag, info in sorted(desired.items())]
+            # 2.x: a Full first part, the rest as Differential parts (each its own version).
+            chunks = _split_v2(entries, items=items_max, size=bytes_max) or [[]]
+        elif full:
+            entries = [shape.entry(tag, info) for tag, info in sorted(desired.items())]
             if send_max is not None and len(entries) > send_max:
                 message = (
                     f"A Full update would carry {len(entries)} cards; this charger takes at most {send_max} "
@@ -447,21 +592,25 @@ def _push_once(*, charge_point, state, full, user, source, timeout, reported_ver
                 return PushResult(status="refused", message=message, update_type=FULL, commands=commands)
             chunks = [entries]
         else:
-            changes = local_list_differential(old=state.entries, new=desired)
+            changes = local_list_differential(old=state.entries, new=desired, shape=shape)
             if not changes:
                 _record(
                     state, last_message="Nothing changed since the last push.", last_attempt_at=state.last_attempt_at
                 )
                 return PushResult(status="unchanged", message="The charger already carries this list.")
-            size = send_max if send_max else len(changes)
-            if size <= 0:
-                size = len(changes)
-            # Unlike a Full update, a differential can be split: each part is a version of its own.
-            chunks = [changes[i : i + size] for i in range(0, len(changes), size)]
+            if shape.v2:
+                chunks = _split_v2(changes, items=items_max, size=bytes_max)
+            else:
+                size = send_max if send_max else len(changes)
+                if size <= 0:
+                    size = len(changes)
+                # Unlike a Full update, a differential can be split: each part is a version of its own.
+                chunks = [changes[i : i + size] for i in range(0, len(changes), size)]
 
         update_type = FULL if full else DIFFERENTIAL
-        for chunk in chunks:
-            result, invalid = send(update_type, chunk, version)
+        for index, chunk in enumerate(chunks):
+            part_type = DIFFERENTIAL if index else update_type
+            result, invalid = send(part_type, chunk, version)
             if result is None:
                 _record(state, status=LocalListState.Status.FAILED, last_answer="refused", last_message=invalid)
                 return PushResult(status="refused", message=invalid, update_type=update_type, commands=commands)
@@ -492,21 +641,28 @@ def _push_once(*, charge_point, state, full, user, source, timeout, reported_ver
                 return PushResult("error", message, update_type, version, code, commands)
             answer = (result.response or {}).get("status", "")
             if answer == "Accepted":
-                if full:
+                if full and shape.v2:
+                    # The charger now carries the parts sent so far of the full list.
+                    snapshot = {} if index == 0 else dict(state.entries)
+                    for entry in chunk:
+                        snapshot[shape.key(entry)] = shape.value(entry)
+                elif full:
                     snapshot = dict(desired)
                 else:
                     snapshot = dict(state.entries)
                     for entry in chunk:
-                        if "idTagInfo" in entry:
-                            snapshot[entry["idTag"]] = entry["idTagInfo"]
+                        value = shape.value(entry)
+                        if value is not None:
+                            snapshot[shape.key(entry)] = value
                         else:
-                            snapshot.pop(entry["idTag"], None)
+                            snapshot.pop(shape.key(entry), None)
                 now = timezone.now()
                 _record(
                     state,
                     version=version,
                     entries=snapshot,
-                    needs_full=False,
+                    # A split Full update is only whole once its last part is in.
+                    needs_full=bool(full and shape.v2 and index < len(chunks) - 1),
                     last_answer=answer,
                     last_message=f"{update_type} update accepted as version {version}.",
                     last_success_at=now,
@@ -528,7 +684,7 @@ def _push_once(*, charge_point, state, full, user, source, timeout, reported_ver
                 )
                 break
             messages = {
-                "Failed": "The charger could not update its list.",
+                "Failed": "The charger could not update its list (2.x: or has LocalAuthListCtrlr disabled).",
                 "NotSupported": "The charger does not support local lists (or has LocalAuthListEnabled off).",
                 "VersionMismatch": "The charger refused the list version.",
             }
@@ -559,7 +715,7 @@ def local_list_push_pending(*, charge_point_ids: Iterable[int] | None = None, so
     outcome = {}
     for state in states.select_related("charge_point"):
         cp = state.charge_point
-        if not cp.online or cp.protocol_version != ProtocolVersion.OCPP16:
+        if not cp.online or cp.protocol_version not in MAX_ID_TOKEN:
             continue
         reported = None
         if source == "boot":
@@ -577,6 +733,7 @@ def _ask_version(cp: ChargePoint) -> int | None:
     from apps.csms.commands import command_send
 
     result = command_send(charge_point=cp, action="GetLocalListVersion", payload={}, timeout=10, source="boot")
-    if result.status == "ok" and isinstance((result.response or {}).get("listVersion"), int):
-        return result.response["listVersion"]
+    field = "listVersion" if cp.protocol_version == ProtocolVersion.OCPP16 else "versionNumber"
+    if result.status == "ok" and isinstance((result.response or {}).get(field), int):
+        return result.response[field]
     return None

@@ -63,6 +63,14 @@ class Transaction(models.Model):
     auth_status = models.CharField(max_length=16, blank=True)
     reservation_id = models.IntegerField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    # OCPP 2.x (TransactionEvent): the latest chargingState, the RequestStartTransaction
+    # that led to it, sequence numbers that never arrived, and whether any event was
+    # queued while the station was offline (sent late).
+    charging_state = models.CharField(max_length=20, blank=True)
+    remote_start_id = models.IntegerField(null=True, blank=True)
+    seq_gaps = models.JSONField(default=list, blank=True, help_text="seqNo values missing between received events.")
+    offline = models.BooleanField(default=False, help_text="At least one event was recorded while offline.")
+    cost_updated_at = models.DateTimeField(null=True, blank=True, help_text="Last CostUpdated sent (2.x).")
     meter_start = models.BigIntegerField(help_text="Wh")
     meter_stop = models.BigIntegerField(null=True, blank=True, help_text="Wh")
     started_at = models.DateTimeField(help_text="Charger's time; may be in the past for offline transactions.")
@@ -89,6 +97,108 @@ class Transaction(models.Model):
     def energy_wh(self) -> int | None:
         return None if self.meter_stop is None else self.meter_stop - self.meter_start
 
+    @property
+    def is_v2(self) -> bool:
+        """Reported by TransactionEvent (OCPP 2.x) rather than Start/StopTransaction."""
+        return self.start_key.startswith(V2_START_KEY_PREFIX)
+
+
+# Transaction.start_key of OCPP 2.x transactions: the station's own transaction id is the
+# identity (unique per station), so no hash of the start request is needed.
+V2_START_KEY_PREFIX = "v2:"
+
+
+class TransactionEvent(models.Model):
+    """One OCPP 2.x TransactionEventRequest, as received (never rewritten), with our answer.
+
+    Kept in full so that events delivered late or out of order can be replayed in seqNo
+    order, gaps shown, and a retried request (our answer was lost) answered the same."""
+
+    class Type(models.TextChoices):
+        STARTED = "Started", "Started"
+        UPDATED = "Updated", "Updated"
+        ENDED = "Ended", "Ended"
+
+    transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="events")
+    charge_point = models.ForeignKey("chargers.ChargePoint", on_delete=models.CASCADE, related_name="+")
+    seq_no = models.BigIntegerField()
+    event_type = models.CharField(max_length=8, choices=Type.choices)
+    trigger_reason = models.CharField(max_length=32)
+    timestamp = models.DateTimeField()
+    offline = models.BooleanField(default=False)
+    charging_state = models.CharField(max_length=20, blank=True)
+    stopped_reason = models.CharField(max_length=32, blank=True)
+    number_of_phases_used = models.IntegerField(null=True, blank=True)
+    cable_max_current = models.IntegerField(null=True, blank=True)
+    reservation_id = models.IntegerField(null=True, blank=True)
+    remote_start_id = models.IntegerField(null=True, blank=True)
+    evse_id = models.PositiveIntegerField(null=True, blank=True)
+    connector_id = models.PositiveIntegerField(null=True, blank=True)
+    id_token = models.CharField(max_length=255, blank=True)
+    id_token_type = models.CharField(max_length=20, blank=True)
+    payload = models.JSONField(default=dict, help_text="The request as received (camelCase).")
+    answer = models.JSONField(default=dict, blank=True, help_text="What we answered (camelCase).")
+    # sha256 of the canonical request: the same request again is a retry, not a new event.
+    digest = models.CharField(max_length=64)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["seq_no", "timestamp", "id"]
+        constraints = [models.UniqueConstraint(fields=["transaction", "digest"], name="tx_event_idempotent")]
+        indexes = [models.Index(fields=["transaction", "seq_no"], name="tx_event_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.transaction_id} #{self.seq_no} {self.event_type} ({self.trigger_reason})"
+
+
+class RemoteStart(models.Model):
+    """A RequestStartTransaction (2.x): its remoteStartId ties the transaction the station
+    then reports (transactionInfo.remoteStartId) to who asked for it."""
+
+    charge_point = models.ForeignKey("chargers.ChargePoint", on_delete=models.CASCADE, related_name="remote_starts")
+    remote_start_id = models.IntegerField()
+    id_token = models.CharField(max_length=255)
+    id_token_type = models.CharField(max_length=20, blank=True)
+    evse_id = models.PositiveIntegerField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(max_length=20, blank=True)
+    charger_status = models.CharField(max_length=16, blank=True, help_text="Accepted / Rejected, once answered.")
+    transaction = models.ForeignKey(Transaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["charge_point", "remote_start_id"], name="remote_start_id_per_charger")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.charge_point_id} remote start {self.remote_start_id}"
+
+
+class ChargingSettings(models.Model):
+    """Per-organisation charging rules (one row, created on first use)."""
+
+    # OCPP 2.0.1 C16: a card whose groupIdToken equals the station's MasterPassGroupId may
+    # stop any transaction but start none. EVzone answers such cards with this group.
+    master_pass_group_id = models.CharField(
+        max_length=36,
+        blank=True,
+        help_text="Id tokens with this group id are master passes (stop any session, start none). "
+        "Set the same value as AuthCtrlr.MasterPassGroupId on the stations.",
+    )
+    cost_update_minutes = models.PositiveIntegerField(
+        default=5, help_text="Send CostUpdated to OCPP 2.x stations every this many minutes (0: never)."
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "charging settings"
+
+    def __str__(self) -> str:
+        return "Charging settings"
+
 
 class MeterValue(models.Model):
     """One sampled value. Narrow rows, indexed for a time series per transaction."""
@@ -98,6 +208,8 @@ class MeterValue(models.Model):
         Transaction, null=True, blank=True, on_delete=models.CASCADE, related_name="meter_values"
     )
     connector_id = models.PositiveIntegerField()
+    # 2.x numbers connectors inside an EVSE (MeterValues carries only the EVSE); 1.6: = connector_id.
+    evse_id = models.PositiveIntegerField(default=0)
     timestamp = models.DateTimeField()
     measurand = models.CharField(max_length=40, default="Energy.Active.Import.Register")
     phase = models.CharField(max_length=8, blank=True)
@@ -108,6 +220,8 @@ class MeterValue(models.Model):
     value = models.DecimalField(max_digits=24, decimal_places=6, null=True, blank=True)
     raw_value = models.TextField(blank=True)
     format = models.CharField(max_length=12, blank=True)
+    # OCPP 2.x signedMeterValue {signedMeterData, signingMethod, encodingMethod, publicKey}, verbatim.
+    signed = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["timestamp", "id"]
@@ -116,6 +230,7 @@ class MeterValue(models.Model):
             models.UniqueConstraint(
                 fields=[
                     "charge_point",
+                    "evse_id",
                     "connector_id",
                     "timestamp",
                     "measurand",
@@ -124,7 +239,7 @@ class MeterValue(models.Model):
                     "context",
                     "format",
                 ],
-                name="mv_sample_unique",
+                name="mv_sample_unique_evse",
             ),
         ]
         indexes = [
@@ -141,11 +256,18 @@ class Reservation(models.Model):
         REFUSED = "Refused", "Refused by the charger"
         USED = "Used", "Used by a transaction"
         CANCELLED = "Cancelled", "Cancelled"
+        # OCPP 2.x ReservationStatusUpdate.
+        EXPIRED = "Expired", "Expired"
+        REMOVED = "Removed", "Removed by the charger"
 
     charge_point = models.ForeignKey("chargers.ChargePoint", on_delete=models.CASCADE, related_name="reservations")
     reservation_id = models.IntegerField()
-    connector_id = models.PositiveIntegerField()
+    # 1.6: connectorId (0 = any). 2.x reserves an EVSE (or any EVSE with a connector type).
+    connector_id = models.PositiveIntegerField(default=0)
+    evse_id = models.PositiveIntegerField(null=True, blank=True)
+    connector_type = models.CharField(max_length=20, blank=True)
     id_tag = models.CharField(max_length=255)
+    id_token_type = models.CharField(max_length=20, blank=True)
     parent_id_tag = models.CharField(max_length=255, blank=True)
     expires_at = models.DateTimeField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)

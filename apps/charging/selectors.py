@@ -5,7 +5,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from apps.charging.models import IdToken, Transaction
+from apps.charging.models import ChargingSettings, IdToken, Transaction
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,9 @@ class IdTokenInfo:
     expires_at: datetime | None = None
     group_id: str = ""
     token: IdToken | None = None
+    # Why a known card is refused when its status alone does not say ("wallet": the prepaid
+    # balance or wallet rules; 2.x answers that NoCredit). Empty otherwise.
+    reason: str = ""
 
 
 def id_token_find(*, id_tag: str) -> IdToken | None:
@@ -51,7 +54,11 @@ def id_token_info_for_charging(*, id_tag: str, charge_point_id: int) -> IdTokenI
     verdict = wallet_authorization_for_id_tag(id_tag=id_tag, location_id=location_id)
     if not verdict.allowed and verdict.reason not in _NOT_A_WALLET_DRIVER:
         return IdTokenInfo(
-            status=IdToken.Status.BLOCKED, expires_at=info.expires_at, group_id=info.group_id, token=info.token
+            status=IdToken.Status.BLOCKED,
+            expires_at=info.expires_at,
+            group_id=info.group_id,
+            token=info.token,
+            reason="wallet",
         )
     return info
 
@@ -67,3 +74,20 @@ def transaction_active_for_token(
 
 def transaction_get(*, charge_point_id: int, transaction_id: str) -> Transaction | None:
     return Transaction.objects.filter(charge_point_id=charge_point_id, transaction_id=transaction_id).first()
+
+
+def charging_settings() -> ChargingSettings:
+    """The organisation's charging settings (created with defaults on first use)."""
+    settings = ChargingSettings.objects.order_by("pk").first()
+    if settings is None:
+        settings, _ = ChargingSettings.objects.get_or_create(pk=1)
+    return settings
+
+
+def is_master_pass(*, token: IdToken | None) -> bool:
+    """OCPP 2.0.1 C16: a card is a master pass when its group id is the organisation's
+    MasterPassGroupId (compared like idTokens: case-insensitively)."""
+    if token is None or not token.group_id:
+        return False
+    group = charging_settings().master_pass_group_id.strip()
+    return bool(group) and token.group_id.strip().upper() == group.upper()

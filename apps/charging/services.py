@@ -211,8 +211,10 @@ def meter_values_record(
     meter_values: list[dict],
     transaction: Transaction | None = None,
     transaction_id: str | None = None,
+    evse_id: int | None = None,
 ) -> int:
-    """Store sampled values (snake_case dicts as the handlers get them, timestamps parsed).
+    """Store sampled values (snake_case dicts as the handlers get them, timestamps parsed;
+    OCPP 2.x values come through apps.charging.transaction_events.sampled_values_v2).
     Duplicates of values already stored (a retried request) are skipped."""
     if transaction is None and transaction_id is not None:
         transaction = Transaction.objects.filter(charge_point_id=charge_point_id, transaction_id=transaction_id).first()
@@ -226,9 +228,12 @@ def meter_values_record(
                     charge_point_id=charge_point_id,
                     transaction=transaction,
                     connector_id=connector_id,
+                    # 1.6: every connector is its own EVSE.
+                    evse_id=connector_id if evse_id is None else evse_id,
                     timestamp=mv["timestamp"],
                     value=value,
                     raw_value=raw,
+                    signed=sv.get("signed"),
                     **fields,
                 )
             )
@@ -246,15 +251,22 @@ def reservation_record(
     expires_at: datetime,
     charger_status: str,
     parent_id_tag: str = "",
+    evse_id: int | None = None,
+    connector_type: str = "",
+    id_token_type: str = "",
 ) -> Reservation:
     """Store a ReserveNow and the charger's answer. The same reservationId again replaces
-    the reservation (OCPP 1.6 section 5.13)."""
+    the reservation (OCPP 1.6 section 5.13, 2.0.1 H01). 2.x reserves an EVSE (evse_id) or
+    any EVSE with a connector type; connector_id is then 0."""
     reservation, _ = Reservation.objects.update_or_create(
         charge_point_id=charge_point_id,
         reservation_id=reservation_id,
         defaults={
             "connector_id": connector_id,
+            "evse_id": evse_id,
+            "connector_type": connector_type,
             "id_tag": id_tag,
+            "id_token_type": id_token_type,
             "parent_id_tag": parent_id_tag,
             "expires_at": expires_at,
             "charger_status": charger_status,
@@ -270,4 +282,26 @@ def reservation_cancel(*, charge_point_id: int, reservation_id: int) -> bool:
         Reservation.objects.filter(
             charge_point_id=charge_point_id, reservation_id=reservation_id, status=Reservation.Status.ACTIVE
         ).update(status=Reservation.Status.CANCELLED)
+    )
+
+
+# OCPP 2.x ReservationStatusUpdate: what the station did with a reservation on its own.
+_RESERVATION_UPDATES = {
+    "Expired": Reservation.Status.EXPIRED,
+    "Removed": Reservation.Status.REMOVED,
+    # 2.1: the reservation was claimed but no transaction followed; it is gone either way.
+    "NoTransaction": Reservation.Status.REMOVED,
+}
+
+
+def reservation_status_update(*, charge_point_id: int, reservation_id: int, update_status: str) -> bool:
+    """Record an Expired / Removed reservation. Only an active one changes: a reservation
+    already used by a transaction stays Used."""
+    status = _RESERVATION_UPDATES.get(update_status)
+    if status is None:
+        return False
+    return bool(
+        Reservation.objects.filter(
+            charge_point_id=charge_point_id, reservation_id=reservation_id, status=Reservation.Status.ACTIVE
+        ).update(status=status, charger_status=update_status[:16])
     )

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from apps.accounts.permissions import CAN_OPERATE_CHARGERS, CAN_VIEW_PORTAL, role_required
-from apps.chargers.models import ChargePoint
+from apps.chargers.models import ChargePoint, ProtocolVersion
 from apps.charging.models import Transaction
 from apps.csms.commands import InvalidCommand, command_send
 from apps.portal import selectors_network as selectors
@@ -42,6 +42,43 @@ def charger_list(request):
     return render(request, template, context)
 
 
+def _is_v2(charge_point: ChargePoint) -> bool:
+    return charge_point.protocol_version != ProtocolVersion.OCPP16
+
+
+def _v2_panel(charge_point: ChargePoint, connectors) -> dict:
+    """What the 2.x command panel offers: the station's EVSEs and connectors (as reported
+    by StatusNotification), its version's triggers, id token types and commands."""
+    from apps.charging.models import IdToken
+    from apps.csms.handlers import session_class
+
+    pairs = sorted({(c.evse_id, c.connector_id) for c in connectors if c.evse_id and c.connector_id})
+    cls = session_class(charge_point.protocol_version)
+    return {
+        "evses": sorted({e for e, _ in pairs}),
+        "connectors": pairs,
+        "triggers": _schema_enum(cls.version, "TriggerMessageRequest", "MessageTriggerEnumType"),
+        "token_types": [t for t in IdToken.Type.values if t != IdToken.Type.NO_AUTHORIZATION],
+        "actions": sorted(cls.outbound_actions) if cls else [],
+    }
+
+
+def _schema_enum(version: str, schema: str, definition: str) -> list[str]:
+    import functools
+
+    @functools.cache
+    def load(version, schema, definition):
+        from pathlib import Path
+
+        import ocpp
+
+        folder = {"2.0.1": "v201", "2.1": "v21"}[version]
+        data = json.loads((Path(ocpp.__file__).parent / folder / "schemas" / f"{schema}.json").read_text())
+        return list(data["definitions"][definition]["enum"])
+
+    return load(version, schema, definition)
+
+
 @role_required(CAN_VIEW_PORTAL)
 def charger_detail(request, identity):
     charge_point = get_object_or_404(ChargePoint.objects.select_related("location"), identity=identity)
@@ -52,6 +89,8 @@ def charger_detail(request, identity):
         "can_operate": request.user.role in CAN_OPERATE_CHARGERS,
         "last_result": request.session.pop(f"cmd-result-{charge_point.pk}", None),
     }
+    if _is_v2(charge_point):
+        context["v2"] = _v2_panel(charge_point, context.get("connectors") or [])
     if request.GET.get("partial"):
         return render(request, "portal/chargers/_detail_live.html", context)
     # Every connector gets its stable QR code the first time anyone looks.
@@ -74,8 +113,10 @@ def charger_detail(request, identity):
 def charger_command(request, identity):
     charge_point = get_object_or_404(ChargePoint, identity=identity)
     action = request.POST.get("action", "")
+    if action == "RequestStartTransaction" and not request.POST.get("payload"):
+        return _remote_start_from_form(request, charge_point)
     try:
-        payload = _payload_from_form(action, request.POST)
+        payload = _payload_from_form(action, request.POST, charge_point=charge_point)
     except json.JSONDecodeError as exc:
         messages.error(request, f"The payload is not valid JSON: {exc}")
         return redirect("portal:charger_detail", identity=identity)
@@ -94,18 +135,51 @@ def charger_command(request, identity):
     except InvalidCommand as exc:
         messages.error(request, f"{action}: {exc}")
         return redirect("portal:charger_detail", identity=identity)
+    _remember_result(request, charge_point, action, result)
+    return redirect("portal:charger_detail", identity=identity)
+
+
+def _remember_result(request, charge_point, action, result) -> None:
     request.session[f"cmd-result-{charge_point.pk}"] = {
         "action": action,
         "status": result.status,
         "latency_ms": result.latency_ms,
         "response": json.dumps(result.response if result.response is not None else result.error, indent=2),
     }
+
+
+def _remote_start_from_form(request, charge_point):
+    """2.x "Start": through apps.charging.remote so the request gets its remoteStartId
+    (and the transaction the station then reports is tied to it)."""
+    from apps.charging.remote import remote_start
+
+    identity = charge_point.identity
+    tag = (request.POST.get("id_token") or "").strip()
+    evse = (request.POST.get("evse_id") or "").strip()
+    if not tag or (evse and not evse.isdigit()):
+        messages.error(request, "RequestStartTransaction: give an idToken (and an EVSE number or none).")
+        return redirect("portal:charger_detail", identity=identity)
+    try:
+        result = remote_start(
+            charge_point=charge_point,
+            id_tag=tag,
+            id_token_type=request.POST.get("id_token_type", ""),
+            evse_id=int(evse) if evse else None,
+            user=request.user,
+            timeout=COMMAND_TIMEOUT,
+            source="portal",
+        )
+    except InvalidCommand as exc:
+        messages.error(request, f"RequestStartTransaction: {exc}")
+        return redirect("portal:charger_detail", identity=identity)
+    _remember_result(request, charge_point, "RequestStartTransaction", result)
     return redirect("portal:charger_detail", identity=identity)
 
 
-def _payload_from_form(action: str, data) -> dict:
+def _payload_from_form(action: str, data, charge_point: ChargePoint | None = None) -> dict:
     """The command forms on a charger's page post plain fields; the raw console posts JSON.
-    Either way the payload is validated against the OCPP schema by command_send."""
+    Either way the payload is validated against the OCPP schema by command_send. The same
+    form field means what the charger's OCPP version says (2.x: EVSE / connector pairs)."""
     if data.get("payload"):
         return json.loads(data["payload"])
 
@@ -119,6 +193,9 @@ def _payload_from_form(action: str, data) -> dict:
             return int(raw)
         except ValueError:
             raise ValueError(f"{name} must be a whole number.") from None
+
+    if charge_point is not None and _is_v2(charge_point):
+        return _payload_v2(action, data, integer)
 
     if action == "ChangeAvailability":
         return {"connectorId": integer("connectorId", 0), "type": data.get("type", "")}
@@ -147,6 +224,52 @@ def _payload_from_form(action: str, data) -> dict:
         return {"location": data.get("location", "").strip(), "retrieveDate": when}
     if action == "GetDiagnostics":
         return {"location": data.get("location", "").strip()}
+    return {}
+
+
+def _evse_field(data, name: str = "evse_connector") -> dict | None:
+    """ "2/1" -> {"id": 2, "connectorId": 1}; "2" -> {"id": 2}; "" -> None (the station)."""
+    raw = (data.get(name) or "").strip()
+    if not raw:
+        return None
+    evse, _, connector = raw.partition("/")
+    try:
+        result = {"id": int(evse)}
+        if connector:
+            result["connectorId"] = int(connector)
+    except ValueError:
+        raise ValueError("Choose an EVSE (and connector) from the list.") from None
+    return result
+
+
+def _payload_v2(action: str, data, integer) -> dict:
+    if action == "ChangeAvailability":
+        payload = {"operationalStatus": data.get("operationalStatus", "")}
+        evse = _evse_field(data)
+        if evse:
+            payload["evse"] = evse
+        return payload
+    if action == "TriggerMessage":
+        payload = {"requestedMessage": data.get("requestedMessage", "")}
+        evse = _evse_field(data)
+        if evse:
+            payload["evse"] = evse
+        return payload
+    if action == "UnlockConnector":
+        evse = _evse_field(data) or {}
+        if "connectorId" not in evse:
+            raise ValueError("Choose a connector.")
+        return {"evseId": evse["id"], "connectorId": evse["connectorId"]}
+    if action == "Reset":
+        payload = {"type": data.get("type", "")}
+        if (data.get("evse_id") or "").strip():
+            payload["evseId"] = integer("evse_id")
+        return payload
+    if action == "RequestStopTransaction":
+        tx_id = (data.get("transaction_id") or "").strip()
+        if not tx_id:
+            raise ValueError("transactionId is required.")
+        return {"transactionId": tx_id}
     return {}
 
 
@@ -247,10 +370,22 @@ def session_detail(request, pk):
     cost = None if cdr is not None else running_cost(transaction=tx)
     timeline = selectors.session_timeline(transaction=tx)
     idle = selectors.session_idle_seconds(transaction=tx, series=series)
+    from apps.charging.transaction_events import transaction_events
+
+    # OCPP 2.x: the TransactionEvents as the station numbered them (seqNo), gaps shown.
+    events = transaction_events(transaction=tx) if tx.is_v2 else []
     return render(
         request,
         "portal/sessions/detail.html",
-        {"tx": tx, "series": series, "cdr": cdr, "cost": cost, "timeline": timeline, "idle_seconds": idle},
+        {
+            "tx": tx,
+            "series": series,
+            "cdr": cdr,
+            "cost": cost,
+            "timeline": timeline,
+            "idle_seconds": idle,
+            "events": events,
+        },
     )
 
 

@@ -1,27 +1,45 @@
-"""OCPP 2.x block C (Authorize) and D (local list answers)."""
+"""OCPP 2.x block C (Authorize; ClearCache needs nothing stored) and D (local list answers)."""
 
 from __future__ import annotations
 
 from ocpp.routing import on
 
-from apps.charging.selectors import IdTokenInfo, id_token_info_for_charging
-from apps.csms.handlers.v2.common import iso
+from apps.chargers import services as chargers
+from apps.charging.selectors import IdTokenInfo
+from apps.charging.transaction_events import authorize_v2, id_token_info_v2
 
 
 def id_token_info(info: IdTokenInfo) -> dict:
-    """IdTokenInfoType (snake_case; the session camelCases it)."""
-    result: dict = {"status": info.status}
-    if info.expires_at is not None:
-        result["cache_expiry_date_time"] = iso(info.expires_at)
-    if info.group_id:
-        result["group_id_token"] = {"id_token": info.group_id[:36], "type": "Central"}
-    return result
+    """IdTokenInfoType (camelCase keys pass through the session's camelCasing unchanged)."""
+    return id_token_info_v2(info)
 
 
 class AuthorizationMixin:
     @on("Authorize")
     async def on_authorize(self, id_token: dict, **kw):
+        # `certificate` / `iso15118CertificateHashData` (ISO 15118 contract certificates)
+        # are accepted; without an OCSP client EVzone cannot vouch for them, so the answer
+        # leaves certificateStatus out and judges the idToken (eMAID) alone.
         info = await self.db(
-            id_token_info_for_charging, id_tag=id_token["id_token"], charge_point_id=self.ctx.charge_point_id
+            authorize_v2,
+            id_token=id_token["id_token"],
+            type=id_token["type"],
+            charge_point_id=self.ctx.charge_point_id,
         )
         return {"id_token_info": id_token_info(info)}
+
+    # ------------------------------------------------------------------ D: local list answers
+    async def answered_send_local_list(self, payload: dict, answer: dict) -> None:
+        if answer.get("status") == "Accepted":
+            await self.db(
+                chargers.charge_point_set_local_list_version,
+                charge_point_id=self.ctx.charge_point_id,
+                version=payload["versionNumber"],
+            )
+
+    async def answered_get_local_list_version(self, payload: dict, answer: dict) -> None:
+        await self.db(
+            chargers.charge_point_set_local_list_version,
+            charge_point_id=self.ctx.charge_point_id,
+            version=answer["versionNumber"],
+        )
