@@ -62,3 +62,10 @@ app.conf.beat_schedule["qr-guest-sweep"] = {
     "schedule": 60.0,
     "options": {"expires": 60},
 }
+
+# Charging (apps.charging): CostUpdated to OCPP 2.x stations for running transactions.
+app.conf.beat_schedule["charging-cost-updates"] = {
+    "task": "charging.cost_updates",
+    "schedule": 60.0,
+    "options": {"expires": 60},
+}

@@ -59,11 +59,18 @@ START_TIMEOUT = 20  # as apps.qr.services.START_TIMEOUT (signed-in drivers)
 _ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 
-def command_send(**kwargs):
-    """The command bus (apps.csms.commands), imported when used: it pulls in every OCPP handler."""
-    from apps.csms.commands import command_send as send
+def remote_start(**kwargs):
+    """apps.charging.remote (1.6 RemoteStart / 2.x RequestStart), imported when used: the
+    command bus it calls pulls in every OCPP handler."""
+    from apps.charging.remote import remote_start as start
 
-    return send(**kwargs)
+    return start(**kwargs)
+
+
+def remote_stop(**kwargs):
+    from apps.charging.remote import remote_stop as stop
+
+    return stop(**kwargs)
 
 
 # ------------------------------------------------------------------ the guest's link
@@ -200,15 +207,16 @@ def guest_session_remote_start(*, guest: GuestSession) -> GuestSession:
         return _start_failed(guest, "The card payment is not authorised.", "not authorised")
     cp = guest.code.charge_point
     if Transaction.objects.filter(
-        charge_point=cp, connector_id=guest.code.connector_id, status=Transaction.Status.ACTIVE
+        charge_point=cp, evse_id=guest.code.evse_id, status=Transaction.Status.ACTIVE
     ).exists():
         return _start_failed(guest, "Someone else started charging on this connector.", "connector busy")
     token = _guest_token(guest)
     try:
-        result = command_send(
+        result = remote_start(
             charge_point=cp,
-            action="RemoteStartTransaction",
-            payload={"connectorId": guest.code.connector_id, "idTag": token.id_token},
+            id_token=token,
+            evse_id=guest.code.evse_id,
+            connector_id=guest.code.connector_id,
             timeout=START_TIMEOUT,
             source="qr-guest",
         )
@@ -354,13 +362,7 @@ def guest_session_stop(*, guest: GuestSession) -> tuple[bool, str]:
     tx = guest.transaction
     if tx is None or tx.status != Transaction.Status.ACTIVE or not tx.transaction_id:
         return False, "There is no session running."
-    result = command_send(
-        charge_point=guest.code.charge_point,
-        action="RemoteStopTransaction",
-        payload={"transactionId": int(tx.transaction_id)},
-        timeout=START_TIMEOUT,
-        source="qr-guest",
-    )
+    result = remote_stop(transaction=tx, timeout=START_TIMEOUT, source="qr-guest")
     QrEvent.objects.create(code=guest.code, kind=QrEvent.Kind.STOP, detail=f"guest {result.status}")
     if result.status == "ok" and (result.response or {}).get("status") == "Accepted":
         return True, "Stopping — you can unplug when the connector unlocks."

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from apps.chargers.models import ChargePoint
 from apps.charging.models import IdToken, Transaction
+from apps.charging.remote import remote_start, remote_stop
 from apps.charging.services import id_token_create
-from apps.csms.commands import command_send
 from apps.qr.models import ConnectorCode, QrEvent
 
 # No 0/O/1/I/L: people type these codes from stickers when a camera fails.
@@ -89,15 +89,15 @@ def qr_start(*, code: ConnectorCode, user) -> StartOutcome:
     """RemoteStart on the code's connector for a signed-in driver."""
     token = driver_token(user=user)
     cp = code.charge_point
-    if Transaction.objects.filter(
-        charge_point=cp, connector_id=code.connector_id, status=Transaction.Status.ACTIVE
-    ).exists():
+    if Transaction.objects.filter(charge_point=cp, evse_id=code.evse_id, status=Transaction.Status.ACTIVE).exists():
         QrEvent.objects.create(code=code, kind=QrEvent.Kind.START_REFUSED, user=user, detail="connector busy")
         return StartOutcome(False, "This connector is already charging.")
-    result = command_send(
+    # 1.6: RemoteStartTransaction on the connector; 2.x: RequestStartTransaction on the EVSE.
+    result = remote_start(
         charge_point=cp,
-        action="RemoteStartTransaction",
-        payload={"connectorId": code.connector_id, "idTag": token.id_token},
+        id_token=token,
+        evse_id=code.evse_id,
+        connector_id=code.connector_id,
         user=user,
         timeout=START_TIMEOUT,
         source="qr",
@@ -122,7 +122,7 @@ def qr_stop(*, code: ConnectorCode, user) -> StartOutcome:
     tx = (
         Transaction.objects.filter(
             charge_point=code.charge_point,
-            connector_id=code.connector_id,
+            evse_id=code.evse_id,
             status=Transaction.Status.ACTIVE,
             id_tag__in=tokens,
         )
@@ -131,14 +131,7 @@ def qr_stop(*, code: ConnectorCode, user) -> StartOutcome:
     )
     if tx is None or not tx.transaction_id:
         return StartOutcome(False, "You have no session running on this connector.")
-    result = command_send(
-        charge_point=code.charge_point,
-        action="RemoteStopTransaction",
-        payload={"transactionId": int(tx.transaction_id)},
-        user=user,
-        timeout=START_TIMEOUT,
-        source="qr",
-    )
+    result = remote_stop(transaction=tx, user=user, timeout=START_TIMEOUT, source="qr")
     QrEvent.objects.create(code=code, kind=QrEvent.Kind.STOP, user=user, detail=result.status)
     if result.status == "ok" and (result.response or {}).get("status") == "Accepted":
         return StartOutcome(True, "Stopping — you can unplug when the connector unlocks.")

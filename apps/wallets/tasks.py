@@ -18,8 +18,8 @@ def stop_exhausted_sessions_here() -> int:
     """In the current schema: RemoteStop every active session whose wallet cannot pay more."""
     from apps.billing.selectors import running_cost
     from apps.charging.models import Transaction
-    from apps.csms.commands import InvalidCommand, command_send
-    from apps.csms.models import Command
+    from apps.charging.remote import remote_stop, remote_stop_requested_since
+    from apps.csms.commands import InvalidCommand
     from apps.wallets.selectors import wallet_settings, wallet_should_stop
 
     if not wallet_settings().stop_when_exhausted:
@@ -35,22 +35,10 @@ def stop_exhausted_sessions_here() -> int:
             user=owner, running_cost=cost["total_incl_vat"], location_id=tx.charge_point.location_id
         ):
             continue
-        recent = Command.objects.filter(
-            charge_point=tx.charge_point,
-            action="RemoteStopTransaction",
-            payload__transactionId=int(tx.transaction_id),
-            created_at__gte=timezone.now() - RESTOP_AFTER,
-        )
-        if recent.exists():
+        if remote_stop_requested_since(transaction=tx, since=timezone.now() - RESTOP_AFTER):
             continue
         try:
-            command_send(
-                charge_point=tx.charge_point,
-                action="RemoteStopTransaction",
-                payload={"transactionId": int(tx.transaction_id)},
-                timeout=15,
-                source="wallet",
-            )
+            remote_stop(transaction=tx, timeout=15, source="wallet")
         except (InvalidCommand, ValueError):
             logger.exception("could not stop exhausted session %s", tx.pk)
             continue

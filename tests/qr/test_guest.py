@@ -62,7 +62,8 @@ def bus(monkeypatch):
         status, response = answers.pop(0) if answers else ("ok", {"status": "Accepted"})
         return SimpleNamespace(status=status, response=response)
 
-    monkeypatch.setattr(guest_module, "command_send", fake)
+    # apps.charging.remote picks the version's command and calls the bus it imports at call time.
+    monkeypatch.setattr("apps.csms.commands.command_send", fake)
     return SimpleNamespace(sent=sent, answers=answers)
 
 

@@ -72,3 +72,33 @@ def test_exhausted_wallet_session_is_stopped_once(in_tenant_a, tenant_a, make_us
     WalletSettings.objects.update_or_create(pk=1, defaults={"stop_when_exhausted": False})
     Command.objects.all().delete()
     assert stop_exhausted_sessions_here() == 0
+
+
+@pytest.mark.django_db
+def test_exhausted_wallet_session_on_a_2x_station_gets_request_stop(in_tenant_a, tenant_a, make_user):
+    tariff_assign(
+        tariff=tariff_import_ocpi(
+            data={
+                "country_code": "DE",
+                "party_id": "EVZ",
+                "id": "W2",
+                "currency": "EUR",
+                "last_updated": "2026-01-01T00:00:00Z",
+                "elements": [{"price_components": [{"type": "ENERGY", "price": "0.50", "vat": 0, "step_size": 1}]}],
+            }
+        ),
+        scope=TariffAssignment.Scope.ORGANIZATION,
+    )
+    cp = charge_point_create(identity="WSTOP2", password="s" * 20, protocol_version="ocpp2.0.1")
+    poor = make_user(tenant_a, role=Role.DRIVER)
+    id_token_create(id_token="POOR-1", owner=poor)
+    account = wallet_get_or_create(user=poor)
+    wallet_topup_confirm(account=account, amount=Decimal("6.00"), currency=account.currency, payment_reference="t2")
+    tx = _session(cp, "POOR-1", kwh=20)
+    # A 2.x transaction id is the station's own string.
+    type(tx).objects.filter(pk=tx.pk).update(transaction_id="5b2c8a4e-tx")
+
+    assert stop_exhausted_sessions_here() == 1
+    stop = Command.objects.get(charge_point=cp)
+    assert (stop.action, stop.payload) == ("RequestStopTransaction", {"transactionId": "5b2c8a4e-tx"})
+    assert stop_exhausted_sessions_here() == 0
