@@ -64,7 +64,8 @@ def charger_list(*, q: str = "", state: str = ""):
 
 
 def live_power(*, charge_point: ChargePoint) -> dict[int, dict]:
-    """Per connector with a session running: the latest power (kW) and energy so far (kWh)."""
+    """Per EVSE with a session running (in 1.6 each connector is its own EVSE): the latest
+    power (kW) and energy so far (kWh)."""
     result = {}
     active = Transaction.objects.filter(charge_point=charge_point, status=Transaction.Status.ACTIVE)
     for tx in active:
@@ -78,7 +79,7 @@ def live_power(*, charge_point: ChargePoint) -> dict[int, dict]:
             if mv is not None:
                 scale = 1000 if (mv.unit or "").lower().startswith("k") else 1
                 latest[measurand] = float(mv.value) * scale
-        result[tx.connector_id] = {
+        result[tx.evse_id] = {
             "power_kw": latest.get("Power.Active.Import", 0) / 1000,
             "energy_kwh": max(latest.get("Energy.Active.Import.Register", tx.meter_start) - tx.meter_start, 0) / 1000,
         }

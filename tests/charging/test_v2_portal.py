@@ -104,3 +104,10 @@ def test_session_page_shows_events_and_gaps(tenant_a, make_user, login, v2):
     assert 'id="tx-events"' in page and "MeterValuePeriodic" in page and "EVSE 2" in page
     listing = client.get("/sessions/").content.decode()
     assert "#a1b2-c3d4" in listing and "events missing" in listing
+
+
+def test_charger_page_names_evses_of_a_2x_station(tenant_a, make_user, login, v2):
+    client = login(tenant_a, make_user(tenant_a, role=Role.TECHNICIAN))
+    page = client.get("/chargers/ST-201/?partial=1").content.decode()
+    # Two EVSEs with connector 1 each must not both read "1".
+    assert "EVSE 1 · 1" in page and "EVSE 2 · 1" in page
