@@ -287,5 +287,8 @@ def my_receipts(request):
     """A driver's own receipts and credit notes."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
+    from apps.payments.selectors import driver_session_payments
+
     invoices = Paginator(selectors.invoice_for_driver(user=request.user), 50).get_page(request.GET.get("page"))
-    return render(request, "billing/my_receipts.html", {"invoices": invoices})
+    card_payments = driver_session_payments(user=request.user)[:20]
+    return render(request, "billing/my_receipts.html", {"invoices": invoices, "card_payments": card_payments})

@@ -123,6 +123,8 @@ def transaction_start(
         Reservation.objects.filter(
             charge_point_id=charge_point_id, reservation_id=reservation_id, status=Reservation.Status.ACTIVE
         ).update(status=Reservation.Status.USED, transaction=tx)
+    if status == IdToken.Status.ACCEPTED:
+        queue_card_preauthorization(tx)
     return tx, IdTokenInfo(status=status, expires_at=info.expires_at, group_id=info.group_id, token=info.token)
 
 
@@ -188,6 +190,23 @@ def _queue_cdr(tx: Transaction) -> None:
     def queue():
         with schema_context(schema):
             create_cdr.delay(tx.pk)
+
+    transaction.on_commit(queue, robust=True)
+
+
+def queue_card_preauthorization(tx: Transaction) -> None:
+    """Card-on-file sessions: hold the pre-authorisation after commit (apps.payments; a no-op
+    for drivers no card pays). Pinned to the schema like _queue_cdr; robust for the same reason."""
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    from apps.payments.tasks import preauthorize_transaction
+
+    schema, pk = connection.schema_name, tx.pk
+
+    def queue():
+        with schema_context(schema):
+            preauthorize_transaction.delay(pk)
 
     transaction.on_commit(queue, robust=True)
 

@@ -237,6 +237,11 @@ def transaction_event_record(
     _derive(tx)
     tx.seq_gaps = _seq_gaps(tx)
     tx.save()
+    if tx.id_token_id and tx.id_token_id != before[3] and tx.status == Transaction.Status.ACTIVE:
+        # 2.x: the driver's token may arrive in a later event; that is when a card can pay.
+        from apps.charging.services import queue_card_preauthorization
+
+        queue_card_preauthorization(tx)
 
     if event_type == TransactionEvent.Type.ENDED and tx.status == Transaction.Status.ACTIVE:
         from apps.charging.services import transaction_stop

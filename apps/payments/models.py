@@ -74,6 +74,10 @@ class Payment(models.Model):
     )
     cdr = models.ForeignKey("billing.ChargeDetailRecord", null=True, blank=True, on_delete=models.PROTECT)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    # The card on file a driver's session was pre-authorised on (off-session), if any.
+    saved_card = models.ForeignKey(
+        "payments.SavedCard", null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
     wallet = models.ForeignKey("wallets.LedgerAccount", null=True, blank=True, on_delete=models.PROTECT)
     # The id token a pay-first session (a guest at the QR page) is started with: the session's
     # Transaction is linked to this payment by it (apps.payments.services.payment_link_by_id_tag).
@@ -182,3 +186,82 @@ class PaymentCorrection(models.Model):
     @property
     def difference(self):
         return self.corrected_amount - self.previous_amount
+
+
+# ------------------------------------------------------------------ cards on file
+
+
+class GatewayCustomer(models.Model):
+    """The driver as a customer of the gateway account: a Stripe Customer (`cus_...`) or the
+    Adyen `shopperReference` we chose. Stored cards belong to it. Per gateway account
+    ("own" credentials or the "platform" account): a customer of one account does not exist in
+    the other, so switching accounts needs the card saved again."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="gateway_customers")
+    provider = models.CharField(max_length=8, choices=Provider.choices)
+    account = models.CharField(max_length=8, default="own")  # "own" | "platform"
+    reference = models.CharField(max_length=120)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # One customer per driver and account: two pages opened at once share one Customer.
+            models.UniqueConstraint(fields=["user", "provider", "account"], name="one_gateway_customer")
+        ]
+
+
+class SavedCard(models.Model):
+    """A card the driver saved for future sessions. Only the gateway's references and what the
+    driver needs to recognise the card (brand, last 4 digits, expiry): never card data."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for confirmation"
+        ACTIVE = "active", "Saved"
+        FAILED = "failed", "Not saved"
+        REMOVED = "removed", "Removed"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="saved_cards")
+    customer = models.ForeignKey(GatewayCustomer, on_delete=models.PROTECT, related_name="cards")
+    provider = models.CharField(max_length=8, choices=Provider.choices)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    # Ours, sent as merchant reference / metadata (`o<org>.card-<hex>`): webhooks find the card by
+    # it, and the platform account's webhooks are routed by its prefix.
+    setup_reference = models.CharField(max_length=64, unique=True)
+    # The gateway's: SetupIntent id (Stripe) / pspReference of the zero-value authorisation (Adyen).
+    setup_gateway_reference = models.CharField(max_length=120, blank=True)
+    # What a later payment names: PaymentMethod id (Stripe) / storedPaymentMethodId (Adyen).
+    payment_method_reference = models.CharField(max_length=120, blank=True)
+    brand = models.CharField(max_length=32, blank=True)
+    last4 = models.CharField(max_length=4, blank=True)
+    exp_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    exp_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    is_default = models.BooleanField(default=False)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-is_default", "-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(is_default=True, status="active"), name="one_default_card"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand or 'card'} •••• {self.last4 or '????'}"
+
+    def expired(self, today=None) -> bool:
+        if not self.exp_year or not self.exp_month:
+            return False
+        today = today or timezone.now().date()
+        return (self.exp_year, self.exp_month) < (today.year, today.month)
+
+
+class SessionPaymentChoice(models.Model):
+    """The driver's choice for paying sessions: by card on file even though a wallet would pay.
+    Without a row (or with by_card off) the wallet pays when there is one (README: which pays)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    by_card = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)

@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from apps.payments import services
+from apps.payments.gateways.base import GatewayUnavailable
 from apps.payments.models import Payment
 
 
@@ -15,7 +16,50 @@ def retry_capture(payment_id: int) -> None:
         services.payment_capture(payment=payment)
 
 
-@shared_task(name="payments.settle_cdr", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task(
+    name="payments.preauthorize_transaction",
+    autoretry_for=(GatewayUnavailable, OSError),
+    retry_backoff=True,
+    max_retries=6,
+)
+def preauthorize_transaction(transaction_id: int) -> None:
+    """After a session starts: hold the pre-authorisation on the driver's card on file, if a card
+    pays their sessions. Retries reuse the payment and its idempotency key (one hold)."""
+    services.payment_on_transaction_started(transaction_id=transaction_id)
+
+
+@shared_task(name="payments.stop_unpaid_session")
+def stop_unpaid_session(payment_id: int) -> None:
+    services.payment_stop_unpaid_session(payment_id=payment_id)
+
+
+@shared_task(
+    name="payments.capture_due", autoretry_for=(GatewayUnavailable, OSError), retry_backoff=True, max_retries=5
+)
+def capture_due(payment_id: int) -> None:
+    """A hold authorised (webhook) after its session's CDR already set what is due."""
+    payment = Payment.objects.filter(pk=payment_id, status=Payment.Status.AUTHORIZED, amount_due__isnull=False).first()
+    if payment is None:
+        return
+    if payment.amount_due == 0:
+        services.payment_release(payment=payment)
+    else:
+        services.payment_capture(payment=payment)
+
+
+@shared_task(
+    name="payments.card_details_fetch", autoretry_for=(GatewayUnavailable, OSError), retry_backoff=True, max_retries=5
+)
+def card_details_fetch(card_id: int) -> None:
+    """Brand, last 4 and expiry of a card saved by webhook (Stripe names only the PaymentMethod)."""
+    from apps.payments.models import SavedCard
+
+    card = SavedCard.objects.filter(pk=card_id, status=SavedCard.Status.ACTIVE).first()
+    if card is not None:
+        services.card_details_refresh(card=card)
+
+
+@shared_task(name="payments.settle_cdr", autoretry_for=(OSError, GatewayUnavailable), retry_backoff=True, max_retries=5)
 def settle_cdr(cdr_id: int) -> None:
     """After a CDR is created: capture its card payment or debit its wallet (whichever paid)."""
     from apps.billing.models import ChargeDetailRecord
@@ -26,6 +70,11 @@ def settle_cdr(cdr_id: int) -> None:
         return
     # A pay-first session (a guest's hold made before the session existed) is found by its token.
     services.payment_link_by_id_tag(transaction=cdr.transaction)
+    if not cdr.is_correction:
+        # A card-on-file session whose start hook has not run (worker backlog, hook missing):
+        # hold now (idempotent per transaction), then capture below. The session is over, so a
+        # decline only makes the cost owed; there is nothing to stop.
+        services.payment_on_transaction_started(transaction_id=cdr.transaction_id, stop_on_decline=False)
     if Payment.objects.filter(kind=Payment.Kind.SESSION, transaction_id=cdr.transaction_id).exists():
         if cdr.is_correction:
             services.payment_settle_correction(cdr=cdr)

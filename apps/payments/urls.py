@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.payments import views, webhooks
+from apps.payments import views, views_cards, webhooks
 
 app_name = "payments"
 
@@ -13,6 +13,15 @@ urlpatterns = [
     path("webhooks/platform/stripe/", webhooks.platform_stripe_webhook, name="platform_stripe_webhook"),
     path("webhooks/platform/adyen/", webhooks.platform_adyen_webhook, name="platform_adyen_webhook"),
     path("status/<str:reference>/", views.payment_status, name="payment_status"),
+    # The driver's own: cards on file and their card payments per session.
+    path("cards/", views_cards.my_cards, name="my_cards"),
+    path("cards/add/", views_cards.card_add, name="card_add"),
+    path("cards/preference/", views_cards.card_preference, name="card_preference"),
+    path("cards/setup/<str:reference>/", views_cards.card_setup, name="card_setup"),
+    path("cards/setup/<str:reference>/status/", views_cards.card_status, name="card_status"),
+    path("cards/<int:pk>/default/", views_cards.card_default, name="card_default"),
+    path("cards/<int:pk>/remove/", views_cards.card_remove, name="card_remove"),
+    path("my/", views_cards.my_payments, name="my_payments"),
     path("", views.payment_list, name="payment_list"),
     path("<int:pk>/", views.payment_detail, name="payment_detail"),
     path("<int:pk>/refund/", views.payment_refund, name="payment_refund"),

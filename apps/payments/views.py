@@ -83,7 +83,9 @@ def payment_list(request):
 
 @role_required(CAN_VIEW_MONEY)
 def payment_detail(request, pk):
-    payment = get_object_or_404(Payment.objects.select_related("user", "cdr"), pk=pk)
+    payment = get_object_or_404(
+        Payment.objects.select_related("user", "cdr", "transaction__charge_point", "saved_card"), pk=pk
+    )
     context = {"payment": payment, "operations": payment.operations.select_related("created_by")}
     if request.user.role in CAN_MOVE_MONEY and payment.refundable > 0:
         context["refund_form"] = RefundForm(initial={"key": new_key()})

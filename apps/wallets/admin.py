@@ -47,4 +47,4 @@ class GroupMemberAdmin(ReadOnlyAdmin):
 
 @admin.register(WalletSettings, site=operator_admin_site)
 class WalletSettingsAdmin(admin.ModelAdmin):
-    list_display = ("min_start_balance", "stop_when_exhausted")
+    list_display = ("min_start_balance", "stop_when_exhausted", "require_payment_means")

@@ -123,6 +123,11 @@ class WalletSettings(models.Model):
     stop_when_exhausted = models.BooleanField(
         default=True, help_text="Stop a session remotely when its running cost reaches the balance."
     )
+    # Off: a driver with no wallet and no card on file still charges (invoiced, or collected
+    # later). On: such a driver is refused at Authorize (README: which pays).
+    require_payment_means = models.BooleanField(
+        default=False, help_text="Refuse drivers who have neither a wallet nor a saved card."
+    )
 
     class Meta:
         verbose_name_plural = "wallet settings"

@@ -154,8 +154,16 @@ def wallet_authorization(*, user, location_id: int | None = None, at: dt.datetim
     """May this driver start a session paid from a wallet? The balance must reach the
     organisation's minimum; a group member must also be within their limits, locations and hours."""
     at = at or timezone.now()
+    from apps.payments.selectors import card_for_sessions
+
+    # A card on file that pays this driver's sessions (README "Which pays a driver's session"):
+    # no wallet rule applies, and with no account the wallet guard never stops the session.
+    if card_for_sessions(user=user) is not None:
+        return Authorization(True, "card")
     account, member = paying_account(user=user)
     if account is None:
+        if user is not None and wallet_settings().require_payment_means:
+            return Authorization(False, "no payment means")
         return Authorization(False, "no wallet")
     minimum = wallet_settings().min_start_balance
     balance = account.balance

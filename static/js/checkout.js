@@ -38,14 +38,17 @@
     const button = document.getElementById("pay-button");
     button.addEventListener("click", async () => {
       button.disabled = true;  // a double click must not confirm twice (Stripe would refuse anyway)
-      const { error } = await stripe.confirmPayment({
+      // A card saved for later (SetupIntent) is confirmed with confirmSetup, a payment with confirmPayment.
+      const confirm = config.mode === "setup" ? stripe.confirmSetup : stripe.confirmPayment;
+      const { error } = await confirm.call(stripe, {
         elements, confirmParams: { return_url: config.return_url }, redirect: "if_required",
       });
       if (error) { say(error.message); button.disabled = false; return; }
       poll(true);
     });
     // Back from a 3-D Secure redirect.
-    if (new URLSearchParams(window.location.search).get("payment_intent")) poll(true);
+    const back = new URLSearchParams(window.location.search);
+    if (back.get("payment_intent") || back.get("setup_intent")) poll(true);
   }
 
   async function adyenForm() {

@@ -14,6 +14,7 @@ import json
 import Adyen
 from Adyen.exceptions import (
     AdyenAPIAuthenticationError,
+    AdyenAPICommunicationError,
     AdyenAPIInvalidPermission,
     AdyenAPIResponseError,
     AdyenAPIUnprocessableEntity,
@@ -40,6 +41,9 @@ EVENT_KINDS = {
     "CANCELLATION": "cancelled",
     "REFUND": "refunded",
     "REFUND_FAILED": "refund_failed",
+    # The card of a zero-value authorisation with storePaymentMethod is stored (pspReference is
+    # the recurringDetailReference / storedPaymentMethodId).
+    "RECURRING_CONTRACT": "card_saved",
 }
 # Refused requests and wrong credentials: retrying the same request cannot help.
 REFUSED = (AdyenAPIValidationError, AdyenAPIUnprocessableEntity, AdyenAPIAuthenticationError, AdyenAPIInvalidPermission)
@@ -140,6 +144,9 @@ class AdyenGateway(Gateway):
             request["shopperEmail"] = shopper_email
         if manual_capture:
             request["additionalData"] = {"authorisationType": "PreAuth", "manualCapture": "true"}
+        return self._session(request, idempotency_key)
+
+    def _session(self, request: dict, idempotency_key: str) -> GatewayResult:
         try:
             result = self.checkout_api.payments_api.sessions(request, idempotency_key=idempotency_key)
         except REFUSED as exc:
@@ -198,6 +205,48 @@ class AdyenGateway(Gateway):
             reference=merchant_reference,
         )
 
+    # ------------------------------------------------------------------ cards on file
+
+    def card_setup(self, *, customer, setup_reference, currency, idempotency_key, return_url):
+        """A zero-value authorisation in Drop-in that stores the card for the shopper; the stored
+        payment method id arrives by webhook (AUTHORISATION with tokenisation data, and
+        RECURRING_CONTRACT). Nothing is charged, so nothing is captured or cancelled later."""
+        request = {
+            "merchantAccount": self.merchant_account,
+            "amount": {"value": 0, "currency": currency},
+            "reference": setup_reference,
+            "returnUrl": return_url,
+            "shopperReference": customer,
+            "storePaymentMethod": True,
+            "storePaymentMethodMode": "enabled",
+            "shopperInteraction": "Ecommerce",
+            "recurringProcessingModel": "UnscheduledCardOnFile",
+            "allowedPaymentMethods": ["scheme"],
+        }
+        return self._session(request, idempotency_key)
+
+    def stored_payment_method(self, *, payment_method):
+        return {"type": "scheme", "storedPaymentMethodId": payment_method}
+
+    def card_remove(self, *, customer, payment_method, idempotency_key):
+        try:
+            self.checkout_api.recurring_api.delete_token_for_stored_payment_details(
+                payment_method,
+                idempotency_key=idempotency_key,
+                query_parameters={"shopperReference": customer, "merchantAccount": self.merchant_account},
+            )
+        except AdyenAPICommunicationError as exc:
+            if getattr(exc, "status_code", None) == 404:  # already gone: removed is removed
+                return GatewayResult(ok=True, reference=payment_method, status="deleted")
+            raise GatewayUnavailable(str(exc)) from exc
+        except REFUSED as exc:
+            return GatewayResult(ok=False, error=str(exc))
+        except (AdyenAPIResponseError, OSError) as exc:
+            raise GatewayUnavailable(str(exc)) from exc
+        except AdyenError as exc:
+            return GatewayResult(ok=False, error=str(exc))
+        return GatewayResult(ok=True, reference=payment_method, status="deleted")
+
     def _valid(self, item: dict) -> bool:
         try:
             # The SDK returns None (not False) when there is no additionalData at all.
@@ -230,6 +279,10 @@ class AdyenGateway(Gateway):
             currency = (item.get("amount") or {}).get("currency", "")
             value = (item.get("amount") or {}).get("value")
             original = item.get("originalReference", "")
+            card = _stored_card(item) if success else {}
+            if code == "RECURRING_CONTRACT":
+                card = {"payment_method": item.get("pspReference", ""), **card} if success else {}
+                kind = "card_saved" if success else "card_failed"
             events.append(
                 GatewayEvent(
                     # Adyen's documented de-duplication key: pspReference + eventCode (+ success,
@@ -244,6 +297,27 @@ class AdyenGateway(Gateway):
                     success=success,
                     provider_type=code,
                     payload=item,
+                    card=card,
                 )
             )
         return events
+
+
+def _stored_card(item: dict) -> dict:
+    """The stored card an AUTHORISATION (or RECURRING_CONTRACT) tells about, from additionalData
+    (Adyen's keys: tokenization.* since Checkout v68, recurring.* before; cardSummary is the
+    last 4 digits, expiryDate "M/YYYY" when the merchant account has it enabled)."""
+    extra = item.get("additionalData") or {}
+    method = extra.get("tokenization.storedPaymentMethodId") or extra.get("recurring.recurringDetailReference", "")
+    if not method and item.get("eventCode") != "RECURRING_CONTRACT":
+        return {}
+    card = {
+        "payment_method": method,
+        "customer": extra.get("tokenization.shopperReference") or extra.get("recurring.shopperReference", ""),
+        "brand": item.get("paymentMethod", ""),
+        "last4": extra.get("cardSummary", ""),
+    }
+    month, _, year = (extra.get("expiryDate") or "").partition("/")
+    if month.isdigit() and year.isdigit():
+        card.update(exp_month=int(month), exp_year=int(year))
+    return {k: v for k, v in card.items() if v not in ("", None)}

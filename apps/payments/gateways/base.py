@@ -52,9 +52,35 @@ class GatewayEvent:
     success: bool = True
     provider_type: str = ""
     payload: dict = field(default_factory=dict)
+    # A card stored for later payments (Adyen: an AUTHORISATION with tokenisation data, or
+    # RECURRING_CONTRACT; Stripe: setup_intent.succeeded): payment_method, customer, brand,
+    # last4, exp_month, exp_year, whichever the event tells.
+    card: dict = field(default_factory=dict)
 
 
-EVENT_KINDS = ("authorized", "captured", "capture_failed", "cancelled", "refunded", "refund_failed", "failed", "other")
+EVENT_KINDS = (
+    "authorized",
+    "captured",
+    "capture_failed",
+    "cancelled",
+    "refunded",
+    "refund_failed",
+    "failed",
+    "card_saved",
+    "card_failed",
+    "other",
+)
+
+
+@dataclass(frozen=True)
+class CardDetails:
+    """A stored card as the gateway describes it: references and display data only."""
+
+    payment_method: str
+    brand: str = ""
+    last4: str = ""
+    exp_month: int | None = None
+    exp_year: int | None = None
 
 
 def to_minor(amount: Decimal, currency: str) -> int:
@@ -126,6 +152,33 @@ class Gateway(ABC):
     def fetch_fee(self, *, reference: str) -> tuple[Decimal, str] | None:
         """The gateway's fee for a captured payment and its currency, if the API tells it."""
         return None
+
+    # ------------------------------------------------------------------ cards on file
+
+    def customer_create(self, *, driver_reference: str, email: str, idempotency_key: str) -> GatewayResult:
+        """The gateway's customer for a driver (`reference`). Adyen has no customer object: the
+        shopperReference is ours. Stripe creates a Customer."""
+        return GatewayResult(ok=True, reference=driver_reference)
+
+    def card_setup(
+        self, *, customer: str, setup_reference: str, currency: str, idempotency_key: str, return_url: str
+    ) -> GatewayResult:
+        """Start saving a card in the browser, for later off-session payments."""
+        raise NotImplementedError
+
+    def card_setup_retrieve(self, *, reference: str) -> tuple[str, CardDetails | None]:
+        """(gateway status word, the stored card once saved), for a synchronous confirmation."""
+        return "", None
+
+    def card_details(self, *, payment_method: str) -> CardDetails | None:
+        return None
+
+    def stored_payment_method(self, *, payment_method: str) -> dict | str:
+        """What `authorize(payment_method=...)` takes for a stored card."""
+        return payment_method
+
+    def card_remove(self, *, customer: str, payment_method: str, idempotency_key: str) -> GatewayResult:
+        raise NotImplementedError
 
     @abstractmethod
     def parse_webhook(self, *, body: bytes, headers) -> list[GatewayEvent]:

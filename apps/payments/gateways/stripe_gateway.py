@@ -8,9 +8,12 @@ retries with the same idempotency key instead.
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import stripe
 
 from apps.payments.gateways.base import (
+    CardDetails,
     Gateway,
     GatewayEvent,
     GatewayResult,
@@ -29,6 +32,9 @@ EVENT_KINDS = {
     "refund.updated": "refunded",
     "refund.failed": "refund_failed",
     "charge.refund.updated": "refunded",
+    # Cards saved for later (SetupIntent, usage=off_session).
+    "setup_intent.succeeded": "card_saved",
+    "setup_intent.setup_failed": "card_failed",
 }
 RETRYABLE = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
 
@@ -155,6 +161,66 @@ class StripeGateway(Gateway):
             options={"idempotency_key": idempotency_key},
         )
 
+    # ------------------------------------------------------------------ cards on file
+
+    def customer_create(self, *, driver_reference, email, idempotency_key):
+        # The idempotency key is per driver: two pages opened at once get the same Customer.
+        params = {"metadata": {"evzone_driver": driver_reference}, "description": f"EVzone {driver_reference}"}
+        if email:
+            params["email"] = email
+        return self._call(self.client.v1.customers.create, params=params, options={"idempotency_key": idempotency_key})
+
+    def card_setup(self, *, customer, setup_reference, currency, idempotency_key, return_url):
+        # usage=off_session: the bank is told the card will be charged without the driver present,
+        # so later pre-authorisations do not ask for 3-D Secure again (when the bank agrees).
+        params = {
+            "customer": customer,
+            "usage": "off_session",
+            # Cards only: the hold at each session start is a card pre-authorisation.
+            "payment_method_types": ["card"],
+            "metadata": {"merchant_reference": setup_reference},
+            "description": f"EVzone card on file {setup_reference}",
+        }
+        return self._call(
+            self.client.v1.setup_intents.create,
+            params=params,
+            options={"idempotency_key": idempotency_key},
+            failed=("canceled",),
+        )
+
+    def card_setup_retrieve(self, *, reference):
+        try:
+            intent = self.client.v1.setup_intents.retrieve(reference, params={"expand": ["payment_method"]})
+        except RETRYABLE as exc:
+            raise GatewayUnavailable(str(exc)) from exc
+        except stripe.StripeError:
+            return "", None
+        data = intent.to_dict()
+        method = data.get("payment_method")
+        if data.get("status") != "succeeded" or not method:
+            return data.get("status", ""), None
+        if isinstance(method, dict):
+            return "succeeded", _card_details(method)
+        return "succeeded", CardDetails(payment_method=method)
+
+    def card_details(self, *, payment_method):
+        try:
+            method = self.client.v1.payment_methods.retrieve(payment_method)
+        except RETRYABLE as exc:
+            raise GatewayUnavailable(str(exc)) from exc
+        except stripe.StripeError:
+            return None
+        return _card_details(method.to_dict())
+
+    def card_remove(self, *, customer, payment_method, idempotency_key):
+        result = self._call(
+            self.client.v1.payment_methods.detach, payment_method, options={"idempotency_key": idempotency_key}
+        )
+        code = (result.raw.get("error") or {}).get("code", "") if not result.ok else ""
+        if code in ("resource_missing", "payment_method_not_attached"):  # already gone: removed is removed
+            return GatewayResult(ok=True, reference=payment_method, status="detached", raw=result.raw)
+        return result
+
     def parse_webhook(self, *, body: bytes, headers) -> list[GatewayEvent]:
         if not self.webhook_secret:
             raise InvalidSignature("no webhook secret configured")
@@ -174,6 +240,26 @@ class StripeGateway(Gateway):
             charge = obj.get("latest_charge")
             if isinstance(charge, dict) and isinstance(charge.get("balance_transaction"), dict):
                 fee = from_minor(charge["balance_transaction"].get("fee", 0), currency)
+        elif obj.get("object") == "setup_intent":
+            method = obj.get("payment_method")
+            method_id = method.get("id", "") if isinstance(method, dict) else method or ""
+            card = {"payment_method": method_id, "customer": obj.get("customer") or ""}
+            if isinstance(method, dict):
+                card.update(asdict(_card_details(method)))
+            minor = None
+            error = (obj.get("last_setup_error") or {}).get("message", "")
+            return [
+                GatewayEvent(
+                    event_id=data["id"],
+                    kind=kind,
+                    payment_reference=payment_ref,
+                    merchant_reference=(obj.get("metadata") or {}).get("merchant_reference", ""),
+                    success=kind == "card_saved",
+                    provider_type=data["type"],
+                    payload=data,
+                    card={**card, "error": error},
+                )
+            ]
         elif obj.get("object") == "refund":
             minor, payment_ref, modification = obj.get("amount"), obj.get("payment_intent") or "", obj.get("id", "")
             if obj.get("status") == "failed":
@@ -199,3 +285,14 @@ class StripeGateway(Gateway):
                 payload=data,
             )
         ]
+
+
+def _card_details(method: dict) -> CardDetails:
+    card = method.get("card") or {}
+    return CardDetails(
+        payment_method=method.get("id", ""),
+        brand=card.get("display_brand") or card.get("brand") or method.get("type", ""),
+        last4=card.get("last4", ""),
+        exp_month=card.get("exp_month"),
+        exp_year=card.get("exp_year"),
+    )

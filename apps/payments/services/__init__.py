@@ -7,6 +7,20 @@ A crash in between leaves a pending operation whose retry reuses the same key, s
 gateway does the work at most once.
 """
 
+from apps.payments.services.card_on_file import (
+    payment_declined,
+    payment_on_transaction_started,
+    payment_stop_unpaid_session,
+)
+from apps.payments.services.cards import (
+    card_details_refresh,
+    card_preference_set,
+    card_remove,
+    card_set_default,
+    card_setup_confirm,
+    card_setup_resume,
+    card_setup_start,
+)
 from apps.payments.services.config import gateway_config_save
 from apps.payments.services.corrections import payment_apply_waiting_corrections, payment_settle_correction
 from apps.payments.services.events import webhook_event_process, webhook_event_record
@@ -25,6 +39,16 @@ from apps.payments.services.sessions import (
 )
 
 __all__ = [
+    "card_details_refresh",
+    "card_preference_set",
+    "card_remove",
+    "card_set_default",
+    "card_setup_confirm",
+    "card_setup_resume",
+    "card_setup_start",
+    "payment_declined",
+    "payment_on_transaction_started",
+    "payment_stop_unpaid_session",
     "gateway_config_save",
     "payment_apply_waiting_corrections",
     "payment_checkout_resume",

@@ -55,7 +55,29 @@ def _find_payment(provider: str, event: GatewayEvent) -> Payment | None:
     return Payment.objects.select_for_update().filter(refs).first()
 
 
+def _find_card(event: GatewayEvent):
+    """The card being saved that an event is about: by our setup reference (`...card-<hex>`),
+    else (an Adyen RECURRING_CONTRACT without it) by the zero-value authorisation's pspReference."""
+    from apps.payments.models import SavedCard
+
+    cards = SavedCard.objects.select_related("customer")
+    if "card-" in event.merchant_reference:
+        card = cards.filter(setup_reference=event.merchant_reference).first()
+        if card is not None:
+            return card
+    if event.kind in ("card_saved", "card_failed") and event.payment_reference:
+        return cards.filter(setup_gateway_reference=event.payment_reference).first()
+    return None
+
+
 def _apply(provider: str, event: GatewayEvent) -> str:
+    card = _find_card(event)
+    if card is not None:
+        from apps.payments.services.cards import card_event_apply
+
+        return card_event_apply(card=card, event=event)
+    if event.kind in ("card_saved", "card_failed"):
+        return "ignored: unknown card"
     payment = _find_payment(provider, event)
     if payment is None:
         return "ignored: unknown payment"
@@ -75,6 +97,8 @@ def _apply(provider: str, event: GatewayEvent) -> str:
             ).update(status=OpStatus.SUCCEEDED, provider_reference=event.payment_reference)
             if payment.kind == Payment.Kind.SESSION:
                 hold_authorized_after_commit(payment.pk)  # a guest's session may start now
+                if payment.amount_due is not None:
+                    _capture_due_after_commit(payment.pk)  # the CDR came before the "pending" hold was decided
         return "authorized" if n else f"ignored: already {payment.status}"
     if kind == "captured":
         return _captured(payment, event)
@@ -90,10 +114,21 @@ def _apply(provider: str, event: GatewayEvent) -> str:
         return "cancelled" if n else f"ignored: already {payment.status}"
     if kind == "failed":
         n = Payment.objects.filter(pk=payment.pk, status=Status.PENDING).update(status=Status.FAILED)
+        if n and payment.kind == Payment.Kind.SESSION and payment.saved_card_id:
+            from apps.payments.services.card_on_file import payment_declined
+
+            payment.refresh_from_db()
+            payment_declined(payment=payment)  # a card on file refused after all: stop, owe
         return "failed" if n else f"ignored: already {payment.status}"
     if kind in ("refunded", "refund_failed"):
         return _refund_event(payment, event, kind)
     return f"ignored: {event.provider_type}"
+
+
+def _capture_due_after_commit(payment_id: int) -> None:
+    from apps.payments.tasks import capture_due
+
+    db_transaction.on_commit(lambda: capture_due.delay(payment_id), robust=True)
 
 
 def _captured(payment: Payment, event: GatewayEvent) -> str:

@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 Status = Payment.Status
 AUTHORIZED_WORDS = ("requires_capture", "Authorised")  # Stripe, Adyen
 CAPTURED_WORDS = ("succeeded",)  # Stripe answers a capture synchronously; Adyen says "received"
+# An off-session authorisation the gateway decides later (its webhook tells): Adyen, Stripe.
+OFF_SESSION_WAITING = ("Pending", "Received", "processing")
 MAX_CAPTURE_ATTEMPTS = 6
 REFERENCE_PLACEHOLDER = "__reference__"
 
@@ -60,10 +62,12 @@ def _finish(op: PaymentOperation, result: GatewayResult, *, confirmed: bool) -> 
 
 
 def payment_preauthorize_session(
-    *, transaction, user=None, payment_method=None, customer: str = "", return_url: str = ""
+    *, transaction, user=None, payment_method=None, customer: str = "", return_url: str = "", saved_card=None
 ) -> Payment:
     """Hold the organisation's pre-authorisation amount on the driver's card for a session.
-    Once per session (a retry returns the same payment)."""
+    Once per session (a retry returns the same payment). With `saved_card` (a card on file) the
+    hold is made off-session: the driver is not there, so anything but an authorisation (or
+    the gateway's "pending") is a decline."""
     config = gateway_config()
     gateway = gateways.gateway_for(config)
     from apps.wallets.selectors import organization_currency
@@ -77,6 +81,7 @@ def payment_preauthorize_session(
                 merchant_reference=_new_reference("sess"),
                 transaction=transaction,
                 user=user,
+                saved_card=saved_card,
             )
     except IntegrityError:
         payment = Payment.objects.get(kind=Payment.Kind.SESSION, transaction=transaction)
@@ -95,6 +100,15 @@ def payment_preauthorize_session(
         customer=customer,
         return_url=return_url,
     )
+    if saved_card is not None and result.ok and result.status not in (*AUTHORIZED_WORDS, *OFF_SESSION_WAITING):
+        # 3-D Secure or a redirect asked for: impossible without the driver, so a decline.
+        result = GatewayResult(
+            ok=False,
+            reference=result.reference,
+            status=result.status,
+            error=f"The bank asked for the cardholder ({result.status}): not possible off-session.",
+            raw=result.raw,
+        )
     _record_authorization(payment, op, result, amount)
     payment.refresh_from_db()
     return payment
@@ -131,9 +145,23 @@ def payment_capture_for_cdr(*, cdr) -> Payment | None:
     amount = _cdr_amount(cdr, payment.currency)
     Payment.objects.filter(pk=payment.pk, amount_due__isnull=True).update(cdr=cdr, amount_due=amount)
     payment.refresh_from_db()
+    if payment.status == Status.FAILED:
+        # The hold was declined (a card on file) but the energy was delivered: what the session
+        # cost is owed, for finance to collect (listed under "needs attention").
+        _owed_without_hold(payment)
+        payment.refresh_from_db()
+        return payment
     if payment.amount_due == 0:
         return payment_release(payment=payment)
     return payment_capture(payment=payment)
+
+
+def _owed_without_hold(payment: Payment) -> None:
+    if payment.amount_due:
+        note = f"{payment.last_error}\nOwed {payment.amount_due} {payment.currency}: no hold to capture."
+        Payment.objects.filter(pk=payment.pk, status=Status.FAILED, amount_outstanding=0).update(
+            amount_outstanding=payment.amount_due, last_error=note.strip()[:2000]
+        )
 
 
 def payment_capture(*, payment: Payment) -> Payment:
