@@ -59,6 +59,12 @@ class LimitForm(forms.Form):
         return data
 
 
+def _flash_errors(request, form) -> None:
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
+
+
 def _cp(identity):
     return get_object_or_404(ChargePoint.objects.select_related("location"), identity=identity)
 
@@ -82,9 +88,7 @@ def charger_profile_set(request, identity):
     charge_point = _cp(identity)
     form = LimitForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        _flash_errors(request, form)
         return redirect("portal:charger_smartcharging", identity=identity)
     data = form.cleaned_data
     evse_id = 0 if data["purpose"] == "ChargingStationMaxProfile" else data["evse_id"]
@@ -264,9 +268,7 @@ def charger_firmware_update(request, identity):
     charge_point = _cp(identity)
     form = FirmwareForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        _flash_errors(request, form)
         return redirect("portal:charger_firmware", identity=identity)
     data = form.cleaned_data
     try:

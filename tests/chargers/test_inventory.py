@@ -20,7 +20,8 @@ from apps.chargers.services import (
     location_create,
     location_update,
 )
-from tests.csms.test_handlers_v16 import Harness
+from apps.csms.handlers.v16 import V16Session
+from tests.csms.harness import Harness
 
 HOURS = {
     "twentyfourseven": False,
@@ -165,7 +166,7 @@ def test_connector_declared_before_first_connection_keeps_attributes_after_statu
         evse_uid="EVSE-0001",
     )
     # The charger connects and reports its status (through the real OCPP 1.6 handler).
-    harness = Harness(cp)
+    harness = Harness(cp, V16Session)
     reply = harness.call(
         "StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": "Available"}, uid="s-1"
     )

@@ -111,3 +111,15 @@ def test_charger_page_names_evses_of_a_2x_station(tenant_a, make_user, login, v2
     page = client.get("/chargers/ST-201/?partial=1").content.decode()
     # Two EVSEs with connector 1 each must not both read "1".
     assert "EVSE 1 · 1" in page and "EVSE 2 · 1" in page
+
+
+def test_session_page_title_is_only_the_session(tenant_a, make_user, login, v2):
+    from apps.charging.models import Transaction
+
+    client = login(tenant_a, make_user(tenant_a, role=Role.TECHNICIAN))
+    with schema_context(tenant_a.schema_name):
+        pk = Transaction.objects.get(transaction_id="a1b2-c3d4").pk
+    page = client.get(f"/sessions/{pk}/").content.decode()
+    title = page[page.index("<title>") : page.index("</title>")]
+    assert "a1b2-c3d4" in title and "<section" not in title
+    assert page.count('id="tx-events"') == 1

@@ -11,68 +11,22 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
-from django_tenants.utils import schema_context
 
 from apps.chargers.models import ChargePoint, ChargerEvent, Connector, ConnectorStatusHistory
 from apps.chargers.services import charge_point_create
 from apps.charging.models import MeterValue, Transaction
 from apps.charging.services import id_token_create
-from apps.csms.handlers.base import ChargerContext
 from apps.csms.handlers.v16 import V16Session
 from apps.csms.services import csms_settings_update
+from tests.csms.harness import Harness, drive
 
 PASSWORD = "a-good-charger-password"
-
-
-async def inline_db(schema, fn, /, **kwargs):
-    with schema_context(schema):
-        return fn(**kwargs)
-
-
-def drive(coro):
-    """Run a coroutine that never really suspends (inline database, list-backed socket)."""
-    try:
-        coro.send(None)
-    except StopIteration as stop:
-        return stop.value
-    coro.close()
-    raise AssertionError("the coroutine waited for something")
-
-
-class Harness:
-    def __init__(self, cp: ChargePoint, status="Accepted"):
-        self.cp = cp
-        self.sent: list = []
-        self.log: list = []
-        ctx = ChargerContext(
-            schema=connection.schema_name, charge_point_id=cp.pk, identity=cp.identity, registration_status=status
-        )
-        self.session = V16Session(ctx=ctx, send=self._send, db=inline_db, log=self.log.append)
-
-    async def _send(self, text):
-        self.sent.append(json.loads(text))
-
-    def raw(self, text: str):
-        before = len(self.sent)
-        drive(self.session.route_message(text))
-        return self.sent[before:]
-
-    def call(self, action: str, payload: dict, uid: str = "m-1"):
-        replies = self.raw(json.dumps([2, uid, action, payload]))
-        assert len(replies) == 1, replies
-        return replies[0]
-
-    def ok(self, action: str, payload: dict) -> dict:
-        reply = self.call(action, payload)
-        assert reply[0] == 3, reply
-        return reply[2]
 
 
 @pytest.fixture
 def h(in_tenant_a):
     cp = charge_point_create(identity="CP-H1", password=PASSWORD)
-    return Harness(cp)
+    return Harness(cp, V16Session)
 
 
 def ts(dt: datetime) -> str:
