@@ -270,7 +270,11 @@ def charger_template_apply(request, identity):
     cp = _operable(request, identity)
     if cp is None:
         return _back(identity)
-    template = get_object_or_404(VendorTemplate, pk=request.POST.get("template"))
+    raw = request.POST.get("template", "")
+    template = VendorTemplate.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+    if template is None:
+        messages.error(request, "Choose a vendor template to apply.")
+        return _back(identity)
     try:
         run = provisioning.template_run_now(charge_point=cp, template=template, user=request.user)
     except InvalidCommand as exc:

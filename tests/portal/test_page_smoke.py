@@ -76,3 +76,24 @@ def test_every_charger_page_works_for_every_ocpp_version(tenant_a, make_user, lo
             failures.append(f"{path} → {status}")
     assert len(routes) > 10
     assert not failures, failures
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("version", ["ocpp1.6", "ocpp2.0.1", "ocpp2.1"])
+def test_every_charger_action_survives_an_empty_form(tenant_a, make_user, login, version):
+    """A form posted with nothing in it (or by hand) gets a message, never a server error;
+    the charger is offline, so nothing can reach it either."""
+    from django_tenants.utils import schema_context
+
+    from apps.chargers.services import charge_point_create
+
+    with schema_context(tenant_a.schema_name):
+        charge_point_create(identity="SMOKE-CP", password="a-good-charger-password", protocol_version=version)
+    client = login(tenant_a, make_user(tenant_a, role=Role.OPERATOR_ADMIN))
+    failures = []
+    for route in _charger_routes():
+        path = route.replace("<str:identity>", "SMOKE-CP")
+        status = client.post(path, {}).status_code
+        if status not in (200, 302, 400, 403, 405):
+            failures.append(f"POST {path} → {status}")
+    assert not failures, failures
