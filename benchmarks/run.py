@@ -114,14 +114,33 @@ def make_target(name: str, log_dir: Path):
 # ====================================================================== commands under load
 
 
+async def warm_commands(api: dict, *, count: int, timeout: float) -> list[float]:
+    """`--command-warmup`: a few commands, one after the other, before the measured window.
+    A fresh server process pays its first API request's lazy imports (URLconf, views, DRF)
+    and channel-layer setup, ~1 s here, and the open loop queues the next commands behind
+    it; a server that has been up for an hour has not. Their latencies are reported apart."""
+    if count <= 0:
+        return []
+    stats = await drive_commands(api, chargers=1, rate=1000, duration=0, timeout=timeout, seed=99, sequential=count)
+    return [item["ms"] for item in sorted(stats["slowest"], key=lambda item: item["n"])]
+
+
 async def drive_commands(
-    api: dict, *, chargers: int, rate: float, duration: float, timeout: float, seed: int = 4
+    api: dict,
+    *,
+    chargers: int,
+    rate: float,
+    duration: float,
+    timeout: float,
+    seed: int = 4,
+    sequential: int = 0,
 ) -> dict:
     """Open loop: `rate` commands a second for `duration` seconds, alternating
     RemoteStartTransaction and RemoteStopTransaction on random chargers; each one's
     API round trip (request → charger answers → response) is timed."""
     rnd = random.Random(seed)
     latencies: list[float] = []
+    order: list[tuple[int, float]] = []  # (issue number, ms): are the slow ones the first (a cold process)?
     outcome: dict[str, int] = {}
     tasks: set[asyncio.Task] = set()
 
@@ -152,11 +171,16 @@ async def drive_commands(
                 data = {}
             if status == 200 and data.get("status") == "ok":
                 latencies.append((time.monotonic() - t0) * 1000)
+                order.append((n, round(latencies[-1], 1)))
                 key = "ok"
             else:
                 key = f"http {status} {data.get('code') or data.get('status') or ''}".strip()
         outcome[key] = outcome.get(key, 0) + 1
 
+    if sequential:
+        for n in range(sequential):
+            await one(n)
+        return {"issued": sequential, "ok": outcome.get("ok", 0), "slowest": [{"n": i, "ms": ms} for i, ms in order]}
     start = time.monotonic()
     n = 0
     while time.monotonic() - start < duration:
@@ -170,7 +194,14 @@ async def drive_commands(
         await asyncio.sleep(max(0.0, start + n / rate - time.monotonic()))
     if tasks:
         await asyncio.wait(tasks, timeout=timeout + 10)
-    return {"issued": n, "ok": outcome.get("ok", 0), "outcome": outcome, "latency_ms": percentiles(latencies)}
+    slowest = sorted(order, key=lambda item: -item[1])[:5]
+    return {
+        "issued": n,
+        "ok": outcome.get("ok", 0),
+        "outcome": outcome,
+        "latency_ms": percentiles(latencies),
+        "slowest": [{"n": i, "ms": ms} for i, ms in slowest],
+    }
 
 
 # ====================================================================== one fleet against one server
@@ -214,6 +245,9 @@ async def fleet_run(
         rss_connected = rss_bytes(server_pids())
         commands = None
         if not storm:
+            warmup = []
+            if commands_rate > 0 and args.command_warmup:
+                warmup = await warm_commands(target.api, count=args.command_warmup, timeout=args.command_timeout)
             meter.start()
             services.start()
             fleet.measure()
@@ -246,6 +280,8 @@ async def fleet_run(
         row["services"] = service_use
     if commands is not None:
         row["commands"] = commands
+        if warmup:
+            commands["warmup_ms"] = warmup
     if not storm and summary["window_s"]:
         row["msgs_per_s"] = round(summary["answered_in_window"] / summary["window_s"], 1)
     if args.check_counts and counts_before is not None:
@@ -376,6 +412,8 @@ def table_row(row: dict) -> list[str]:
             f"commands ok {c['ok']}/{c['issued']} p50/p95/p99 {cl.get('p50')}/{cl.get('p95')}/"
             f"{cl.get('p99')} ms" + ("" if c["ok"] == c["issued"] else f" {c['outcome']}")
         )
+        if c.get("warmup_ms"):
+            notes.append(f"warm-up commands (not counted) {c['warmup_ms']} ms")
     if "ratio_to_ceiling" in row:
         notes.append(f"ratio to ceiling {row['ratio_to_ceiling']}")
     if "persisted" in row:
@@ -484,6 +522,13 @@ def parse_args(argv=None):
     )
     p.add_argument("--command-rate", type=float, default=5, help="commands per second (commands, scale-out)")
     p.add_argument("--command-timeout", type=float, default=10)
+    p.add_argument(
+        "--command-warmup",
+        type=int,
+        default=0,
+        help="commands sent one by one before the measured window (a fresh process's first API request "
+        "pays lazy imports); reported apart as warmup_ms",
+    )
     p.add_argument("--workers-list", default="1,2,4", help="server processes for scale-out")
     p.add_argument(
         "--check-counts",

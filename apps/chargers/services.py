@@ -1,10 +1,11 @@
 """Writes for chargers: registration, connection state, boot data, status, configuration."""
 
 import copy
+import functools
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import DurationField, ExpressionWrapper, F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -190,7 +191,6 @@ def charge_point_boot(
     return cp
 
 
-@transaction.atomic
 def connector_status_record(
     *,
     charge_point_id: int,
@@ -203,6 +203,13 @@ def connector_status_record(
     vendor_id: str = "",
     vendor_error_code: str = "",
 ) -> Connector:
+    """Store a StatusNotification: a history row, and the connector's current state unless
+    a newer notification already set it (notifications queued while offline arrive late).
+
+    One statement, one round trip: StatusNotification is a quarter of all OCPP traffic, and
+    the ORM version (history insert, get_or_create, conditional update, re-read inside a
+    transaction) took six. The statement is atomic on its own, and ON CONFLICT makes the
+    first notification of a new connector race-safe without a savepoint."""
     fields = {
         "status": status,
         "error_code": error_code,
@@ -210,23 +217,69 @@ def connector_status_record(
         "vendor_id": vendor_id,
         "vendor_error_code": vendor_error_code,
     }
-    ConnectorStatusHistory.objects.create(
-        charge_point_id=charge_point_id, evse_id=evse_id, connector_id=connector_id, timestamp=timestamp, **fields
+    sql, params = _connector_status_sql()
+    values = {
+        **fields,
+        "charge_point_id": charge_point_id,
+        "evse_id": evse_id,
+        "connector_id": connector_id,
+        "timestamp": timestamp,
+        "received_at": timezone.now(),
+    }
+    for name in params:
+        if name.startswith("default:"):
+            values[name] = Connector._meta.get_field(name[8:]).get_default()
+    return next(iter(Connector.objects.raw(sql, [values[name] for name in params])))
+
+
+_STATUS_FIELDS = ("status", "error_code", "info", "vendor_id", "vendor_error_code")
+
+
+@functools.cache
+def _connector_status_sql() -> tuple[str, tuple[str, ...]]:
+    """The statement of connector_status_record and the order of its parameters, built from
+    the models so a new Connector column (with its Python default) needs no change here."""
+    qn = connection.ops.quote_name
+    history, conn = ConnectorStatusHistory._meta.db_table, Connector._meta.db_table
+    params: list[str] = []
+
+    def param(name: str) -> str:
+        params.append(name)
+        return "%s"
+
+    keys = ("charge_point_id", "evse_id", "connector_id")
+    history_cols = [*keys, *_STATUS_FIELDS, "timestamp", "received_at"]
+    history_sql = (
+        f"INSERT INTO {qn(history)} ({', '.join(qn(c) for c in history_cols)}) "
+        f"VALUES ({', '.join(param(c) for c in history_cols)})"
     )
-    connector, created = Connector.objects.get_or_create(
-        charge_point_id=charge_point_id,
-        evse_id=evse_id,
-        connector_id=connector_id,
-        defaults={**fields, "status_at": timestamp},
+    # A new connector gets every other column's model default (the table has no database
+    # defaults); they travel as parameters named "default:<column>".
+    insert_cols, insert_vals = [], []
+    for f in Connector._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        insert_cols.append(qn(f.column))
+        if f.column in keys or f.column in _STATUS_FIELDS:
+            insert_vals.append(param(f.column))
+        elif f.column == "status_at":
+            insert_vals.append(param("timestamp"))
+        else:
+            insert_vals.append(param(f"default:{f.attname}"))
+    updates = ", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in (*_STATUS_FIELDS, "status_at"))
+    upsert_sql = (
+        f"INSERT INTO {qn(conn)} AS c ({', '.join(insert_cols)}) VALUES ({', '.join(insert_vals)}) "
+        f"ON CONFLICT ({', '.join(qn(k) for k in keys)}) DO UPDATE SET {updates} "
+        "WHERE c.status_at IS NULL OR c.status_at <= EXCLUDED.status_at RETURNING c.*"
     )
-    if not created:
-        # Notifications queued while offline arrive late: an older one must not
-        # overwrite the state a newer one already set.
-        Connector.objects.filter(pk=connector.pk).filter(
-            Q(status_at__isnull=True) | Q(status_at__lte=timestamp)
-        ).update(**fields, status_at=timestamp)
-        connector.refresh_from_db()
-    return connector
+    # When the WHERE refuses an older notification the upsert returns nothing; the row as it
+    # was before the statement (its snapshot) is then the current state.
+    where = " AND ".join(f"{qn(k)} = {param(k)}" for k in keys)
+    sql = (
+        f"WITH history AS ({history_sql}), upsert AS ({upsert_sql}) "
+        f"SELECT * FROM upsert UNION ALL SELECT * FROM {qn(conn)} WHERE {where} AND NOT EXISTS (SELECT 1 FROM upsert)"
+    )
+    return sql, tuple(params)
 
 
 @transaction.atomic

@@ -19,7 +19,7 @@ from django.conf import settings
 from apps.chargers.services import charge_point_connected, charge_point_disconnected
 from apps.csms import throttle
 from apps.csms.commands import charger_group
-from apps.csms.db import run_in_schema
+from apps.csms.db import run_command_bookkeeping, run_in_schema
 from apps.csms.handlers import negotiate_subprotocol, session_class
 from apps.csms.handlers.base import ChargerContext
 from apps.csms.middleware import deny
@@ -44,6 +44,42 @@ CLIENT_CERT_HEADER = (
 _LAYER_SLOTS = asyncio.Semaphore(int(os.environ.get("OCPP_LAYER_CONCURRENCY", "48")))
 
 
+class _GroupKeeper:
+    """channels_redis forgets group members after group_expiry (a day by default); chargers
+    stay connected for weeks and must stay reachable for commands. One task per process
+    re-adds every live consumer's membership, instead of a sleeping task per connection
+    (a task and its coroutine frame are ~2 KB per charger, and 10,000 timers)."""
+
+    def __init__(self):
+        self._members: dict[str, str] = {}  # channel name -> group
+        self._task: asyncio.Task | None = None
+
+    def add(self, consumer) -> None:
+        self._members[consumer.channel_name] = consumer.group
+        loop = asyncio.get_running_loop()
+        if self._task is None or self._task.done() or self._task.get_loop() is not loop:
+            self._task = loop.create_task(self._run(consumer.channel_layer))
+
+    def discard(self, consumer) -> None:
+        self._members.pop(consumer.channel_name, None)
+
+    async def _run(self, layer) -> None:
+        interval = max(60, getattr(layer, "group_expiry", 86400) // 4)
+        while self._members:
+            await asyncio.sleep(interval)
+            for channel, group in list(self._members.items()):
+                if self._members.get(channel) != group:
+                    continue  # disconnected meanwhile
+                try:
+                    async with _LAYER_SLOTS:
+                        await layer.group_add(group, channel)
+                except Exception:
+                    logger.exception("ocpp: could not renew group membership of %s", group)
+
+
+group_keeper = _GroupKeeper()
+
+
 def _header(scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key == name:
@@ -56,9 +92,9 @@ class OcppConsumer(AsyncWebsocketConsumer):
     ctx: ChargerContext | None = None
     group: str | None = None
     evicted = False
+    _tasks: set[asyncio.Task] | None = None  # command tasks in flight, created with the first
 
     async def connect(self):
-        self._tasks: set[asyncio.Task] = set()
         tenant = self.scope["ocpp_tenant"]
         schema = tenant["schema"]
         identity = self.scope["url_route"]["kwargs"]["identity"]
@@ -109,7 +145,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
         # A second connection with the same identity replaces the first, wherever it lives.
         await self._layer("group_send", self.group, {"type": "ocpp.evict", "connection_id": self.ctx.connection_id})
         await self._layer("group_add", self.group, self.channel_name)
-        self._keepalive = asyncio.create_task(self._keep_group_membership())
+        group_keeper.add(self)
         logger.info("ocpp: %s connected to %s with %s", identity, schema, subprotocol)
 
     async def _layer(self, method: str, *args) -> None:
@@ -118,16 +154,10 @@ class OcppConsumer(AsyncWebsocketConsumer):
 
     def _spawn(self, coro) -> None:
         task = asyncio.create_task(coro)
+        if self._tasks is None:
+            self._tasks = set()
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    async def _keep_group_membership(self):
-        # channels_redis forgets group members after group_expiry (a day by default);
-        # chargers stay connected for weeks and must stay reachable for commands.
-        interval = max(60, getattr(self.channel_layer, "group_expiry", 86400) // 4)
-        while True:
-            await asyncio.sleep(interval)
-            await self._layer("group_add", self.group, self.channel_name)
 
     async def _send_text(self, text: str) -> None:
         await self.send(text_data=text)
@@ -145,9 +175,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
             # Commands in flight fail now and answer their callers "offline" (not a timeout
             # much later); they finish on their own, so they are not cancelled.
             self.session.close()
-        if getattr(self, "_keepalive", None) is not None:
-            self._keepalive.cancel()
         if self.group:
+            group_keeper.discard(self)
             await self._layer("group_discard", self.group, self.channel_name)
         if self.ctx is not None:
             await run_in_schema(
@@ -209,8 +238,11 @@ class OcppConsumer(AsyncWebsocketConsumer):
                 await self.session.after_command(action, payload, outcome)
             except Exception:
                 logger.exception("ocpp: storing the answer to %s failed", action)
+        # The caller first: it records the outcome itself (command_send), so its answer need
+        # not wait for our write. Ours still matters for answers that arrive after the caller
+        # gave up; it runs on the command pool, not behind queued meter values.
         try:
-            if event.get("command_id"):
-                await run_in_schema(self.ctx.schema, command_finish, command_id=event["command_id"], **record)
-        finally:
             await self._layer("send", event["reply_to"], reply)
+        finally:
+            if event.get("command_id"):
+                await run_command_bookkeeping(self.ctx.schema, command_finish, command_id=event["command_id"], **record)

@@ -10,17 +10,29 @@ The pool's threads keep their connections open whatever CONN_MAX_AGE says (like
 any long-running worker): with CONN_MAX_AGE=0 every OCPP message would open a new
 PostgreSQL connection, which measured ten times slower in a reconnect storm of
 400 chargers. A connection that saw an error and is no longer usable is replaced.
+
+Calls go straight to `loop.run_in_executor`, not through asgiref's SyncToAsync: the
+pool threads need none of its machinery (thread-sensitive routing, context copying;
+Django's database connections are thread-local anyway), and every OCPP message makes
+at least one such call.
+
+Command bookkeeping (recording a charger's answer) has a small pool of its own
+(OCPP_COMMAND_DB_THREADS, default 2): an API caller waits for it, and it must not
+queue behind a backlog of meter values.
 """
 
+import asyncio
 import os
 from concurrent.futures import ThreadPoolExecutor
 
-from asgiref.sync import SyncToAsync
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
-from django_tenants.utils import schema_context
+from django_tenants.utils import get_limit_set_calls, schema_context
 
 _executor = ThreadPoolExecutor(max_workers=int(os.environ.get("OCPP_DB_THREADS", "8")), thread_name_prefix="ocpp-db")
+_command_executor = ThreadPoolExecutor(
+    max_workers=int(os.environ.get("OCPP_COMMAND_DB_THREADS", "2")), thread_name_prefix="ocpp-cmd-db"
+)
 
 
 def _drop_if_broken() -> None:
@@ -42,18 +54,27 @@ def _call_in_schema(schema: str, fn, kwargs: dict):
     try:
         # A schema set once per connection would leak across calls sharing the thread.
         with schema_context(schema):
+            if get_limit_set_calls():
+                # With TENANT_LIMIT_SET_CALLS django-tenants sets the search path once, on the
+                # first cursor after the switch. Take that cursor here, in autocommit: were it
+                # the first query of the service's transaction, a rollback would undo the SET
+                # while django-tenants still believed it done, and later queries of this call
+                # would run against the public schema.
+                connections[DEFAULT_DB_ALIAS].cursor().close()
             return fn(**kwargs)
     finally:
         _drop_if_broken()
 
 
-_runner = SyncToAsync(_call_in_schema, thread_sensitive=False, executor=_executor)
-
-
 async def run_in_schema(schema: str, fn, /, **kwargs):
     """Run `fn(**kwargs)` in a database thread, inside the organisation's schema."""
-    return await _runner(schema, fn, kwargs)
+    return await asyncio.get_running_loop().run_in_executor(_executor, _call_in_schema, schema, fn, kwargs)
 
 
 async def run_in_public(fn, /, **kwargs):
-    return await _runner(settings.PUBLIC_SCHEMA_NAME, fn, kwargs)
+    return await run_in_schema(settings.PUBLIC_SCHEMA_NAME, fn, **kwargs)
+
+
+async def run_command_bookkeeping(schema: str, fn, /, **kwargs):
+    """run_in_schema on the command pool, for writes an API caller is waiting for."""
+    return await asyncio.get_running_loop().run_in_executor(_command_executor, _call_in_schema, schema, fn, kwargs)

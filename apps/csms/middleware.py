@@ -8,6 +8,8 @@ one: the handshake is refused with 404 before a consumer exists.
 
 from __future__ import annotations
 
+import time
+
 from django_tenants.utils import remove_www
 
 from apps.csms.db import run_in_public
@@ -49,17 +51,43 @@ async def deny(scope, send, status: int, headers: list | None = None) -> None:
         await send({"type": "websocket.close", "code": 1008})
 
 
+# A reconnect storm asks the same question thousands of times a second: remember found
+# organisations briefly. A suspension therefore refuses new handshakes within this many
+# seconds (it never cut open connections anyway). Misses are not cached: a made-up host
+# must not fill the table, and a new organisation must work at once.
+TENANT_CACHE_SECONDS = 10.0
+_TENANT_CACHE_MAX = 10_000
+_tenants: dict[tuple[str, str | None], tuple[float, dict]] = {}
+
+
+async def _tenant(host: str, org_slug: str | None) -> dict | None:
+    key = (host if org_slug is None else "", org_slug)
+    now = time.monotonic()
+    hit = _tenants.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    org = await run_in_public(resolve_tenant, host=host, org_slug=org_slug)
+    if org is None:
+        _tenants.pop(key, None)
+        return None
+    tenant = {"schema": org.schema_name, "organization_id": org.pk, "slug": org.slug}
+    if len(_tenants) >= _TENANT_CACHE_MAX:
+        _tenants.clear()
+    _tenants[key] = (now + TENANT_CACHE_SECONDS, tenant)
+    return tenant
+
+
 class OcppTenantMiddleware:
     def __init__(self, inner):
         self.inner = inner
 
     async def __call__(self, scope, receive, send):
         kwargs = scope.get("url_route", {}).get("kwargs", {})
-        org = await run_in_public(resolve_tenant, host=_host(scope), org_slug=kwargs.get("org"))
-        if org is None:
+        tenant = await _tenant(_host(scope), kwargs.get("org"))
+        if tenant is None:
             message = await receive()
             if message["type"] == "websocket.connect":
                 await deny(scope, send, 404)
             return
-        scope = dict(scope, ocpp_tenant={"schema": org.schema_name, "organization_id": org.pk, "slug": org.slug})
+        scope = dict(scope, ocpp_tenant=dict(tenant))
         return await self.inner(scope, receive, send)

@@ -12,7 +12,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.chargers.models import ChargePoint, RegistrationStatus
-from apps.chargers.passwords import check_charger_password, generate_charger_password, hash_charger_password
+from apps.chargers.passwords import (
+    check_charger_password,
+    check_charger_password_cached,
+    generate_charger_password,
+    hash_charger_password,
+)
 from apps.chargers.services import charge_point_boot, charge_point_register_unknown
 from apps.csms.models import Command, CsmsSettings, MessageLog
 from apps.csms.redact import redact
@@ -97,8 +102,9 @@ def connection_authorize(
         if credentials is None:
             return DENIED
         username, password = credentials
-        # Always run the hash, so timing does not tell a wrong user from a wrong password.
-        password_ok = check_charger_password(password, cp.password_hash)
+        # Always run the check, so timing does not tell a wrong user from a wrong password
+        # (a cached success is fast only for whoever already knows the password).
+        password_ok = check_charger_password_cached(password, cp.password_hash, charge_point_id=cp.pk)
         if username != identity or not password_ok:
             return DENIED
     return ConnectDecision(True, cp.pk, cp.registration_status)

@@ -18,7 +18,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from ocpp.charge_point import camel_to_snake_case, remove_nones, serialize_as_dict, snake_to_camel_case
+from ocpp.charge_point import LOGGER, camel_to_snake_case, remove_nones, serialize_as_dict, snake_to_camel_case
+from ocpp.routing import create_route_map
 
 from apps.csms import messagelog
 from apps.csms.db import run_in_schema
@@ -70,6 +71,42 @@ class CallOutcome:
         return self.frame.message_type == CALLRESULT
 
 
+# The library converts every key of every payload with two regular expressions (camelCase
+# to snake_case) or eight str.replace calls (back), on every frame: ~100 us for one
+# MeterValues. Keys come from a small vocabulary, so convert each once per process; the
+# bound keeps made-up keys from a misbehaving charger from growing the table forever.
+_KEY_CACHE_MAX = 4096
+_snake_keys: dict[str, str] = {}
+_camel_keys: dict[str, str] = {}
+
+
+def _convert_key(cache: dict[str, str], convert, key: str) -> str:
+    converted = cache.get(key)
+    if converted is None:
+        converted = next(iter(convert({key: None})))
+        if len(cache) < _KEY_CACHE_MAX:
+            cache[key] = converted
+    return converted
+
+
+def to_snake(data):
+    """ocpp.charge_point.camel_to_snake_case, with the key conversion memoised."""
+    if isinstance(data, dict):
+        return {_convert_key(_snake_keys, camel_to_snake_case, k): to_snake(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [to_snake(v) for v in data]
+    return data
+
+
+def to_camel(data):
+    """ocpp.charge_point.snake_to_camel_case, with the key conversion memoised."""
+    if isinstance(data, dict):
+        return {_convert_key(_camel_keys, snake_to_camel_case, k): to_camel(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [to_camel(v) for v in data]
+    return data
+
+
 class SessionBase:
     version: str = ""
     subprotocol: str = ""
@@ -85,14 +122,45 @@ class SessionBase:
     rpc21: bool = False
 
     def __init__(self, *, ctx: ChargerContext, send, db=run_in_schema, log=None, response_timeout: float = 30):
-        super().__init__(ctx.identity, connection=None, response_timeout=response_timeout)
+        # The library's ChargePoint.__init__ is not called: it builds a route map per
+        # connection (hundreds of getattr calls and a dict of bound methods per action,
+        # several KB per charger) plus a call lock and response queue that only its own
+        # call() uses; we dispatch from a per-class map and call through call_raw().
+        self.id = ctx.identity
+        self._response_timeout = response_timeout
+        self._connection = None
+        self.logger = LOGGER
+        self._unique_id_generator = uuid.uuid4
         self.ctx = ctx
         self._send_text = send
         self._db = db
         self._log = log or messagelog.buffer.append
         self._pending: dict[str, _Pending] = {}
-        self._outbound_lock = asyncio.Lock()
+        self._outbound_lock: asyncio.Lock | None = None  # created with the first command
         self.closed = False
+
+    @classmethod
+    def _class_routes(cls) -> dict[str, Any]:
+        """action -> the @on handler function of this class (computed once per class)."""
+        routes = cls.__dict__.get("_routes_cache")
+        if routes is None:
+            routes = {
+                action: entry["_on_action"] for action, entry in create_route_map(cls).items() if "_on_action" in entry
+            }
+            cls._routes_cache = routes
+        return routes
+
+    @property
+    def route_map(self) -> dict[str, dict]:
+        """The library's per-instance shape, built on demand (tests and tools read it)."""
+        return {
+            action: {"_on_action": fn.__get__(self), "_skip_schema_validation": False}
+            for action, fn in self._class_routes().items()
+        }
+
+    def handler_for(self, action: str):
+        fn = self._class_routes().get(action)
+        return fn.__get__(self) if fn is not None else self.fallback_handler(action)
 
     # ------------------------------------------------------------------ helpers for handlers
     async def db(self, fn, /, **kwargs):
@@ -248,11 +316,11 @@ class SessionBase:
                 raise FrameError(
                     "SecurityError", f"The charger is {self.ctx.registration_status}, not Accepted.", frame.unique_id
                 )
-            response = handler(**camel_to_snake_case(frame.payload))
+            response = handler(**to_snake(frame.payload))
             if inspect.isawaitable(response):
                 response = await response
             payload = response if isinstance(response, dict) else serialize_as_dict(response)
-            payload = snake_to_camel_case(remove_nones(payload))
+            payload = to_camel(remove_nones(payload))
             validate(
                 version=self.version, message_type=CALLRESULT, action=frame.action, payload=payload, errors=self.errors
             )
@@ -293,7 +361,7 @@ class SessionBase:
             validate(
                 version=self.version, message_type=SEND, action=frame.action, payload=frame.payload, errors=self.errors
             )
-            response = handler(**camel_to_snake_case(frame.payload))
+            response = handler(**to_snake(frame.payload))
             if inspect.isawaitable(response):
                 await response
         except FrameError as exc:
@@ -307,6 +375,8 @@ class SessionBase:
         path: the answer arrives through that very path."""
         loop = asyncio.get_running_loop()
         async with asyncio.timeout(timeout):
+            if self._outbound_lock is None:
+                self._outbound_lock = asyncio.Lock()
             # OCPP-J: at most one outstanding CALL per direction.
             async with self._outbound_lock:
                 if self.closed:  # queued behind a call while the charger went away
