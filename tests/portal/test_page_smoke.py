@@ -97,3 +97,31 @@ def test_every_charger_action_survives_an_empty_form(tenant_a, make_user, login,
         if status not in (200, 302, 400, 403, 405):
             failures.append(f"POST {path} → {status}")
     assert not failures, failures
+
+
+@pytest.mark.django_db
+def test_another_organisation_reaches_none_of_a_chargers_pages(tenant_a, tenant_b, make_user, login):
+    """Same identity, other organisation's domain: every charger page and the device-model
+    API answer as if the charger did not exist."""
+    from django.test import Client
+    from django_tenants.utils import schema_context
+
+    from apps.accounts.services import api_token_create
+    from apps.chargers.services import charge_point_create
+    from tests.conftest import host_of
+
+    with schema_context(tenant_a.schema_name):
+        charge_point_create(identity="ONLY-IN-A", password="a-good-charger-password", protocol_version="ocpp2.0.1")
+    stranger = make_user(tenant_b, role=Role.OPERATOR_ADMIN)
+    client = login(tenant_b, stranger)
+    leaks = []
+    for route in _charger_routes():
+        path = route.replace("<str:identity>", "ONLY-IN-A")
+        status = client.get(path).status_code
+        if status not in (404, 405):
+            leaks.append(f"{path} → {status}")
+    assert not leaks, leaks
+    with schema_context(tenant_b.schema_name):
+        _, key = api_token_create(user=stranger, name="t")
+    api = Client(HTTP_HOST=host_of(tenant_b), HTTP_AUTHORIZATION=f"Token {key}")
+    assert api.get("/api/v1/charge-points/ONLY-IN-A/device-model/").status_code == 404
