@@ -11,6 +11,7 @@ from apps.portal import (
     views_locallists,
     views_locations,
     views_network,
+    views_reservations,
     views_tokens,
 )
 
@@ -48,6 +49,7 @@ urlpatterns = [
 ]
 
 urlpatterns += views_locallists.urlpatterns
+urlpatterns += views_reservations.urlpatterns
 urlpatterns += (
     urls_devicemodel.urlpatterns
     + urls_certificates.urlpatterns
