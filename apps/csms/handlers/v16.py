@@ -15,6 +15,7 @@ from apps.chargers import services as chargers
 from apps.charging import services as charging
 from apps.charging.locallists import local_list_boot
 from apps.charging.selectors import IdTokenInfo, id_token_info_for_charging
+from apps.csms import batching
 from apps.csms import services as csms
 from apps.csms.handlers.base import CallOutcome, SessionBase
 from apps.csms.protocol import V16_ERRORS, FrameError, parse_timestamp
@@ -182,8 +183,10 @@ class V16Session(SessionBase, LibChargePoint):
     async def on_meter_values(self, connector_id: int, meter_value: list, **kw):
         self._connector(connector_id)
         tx_id = kw.get("transaction_id")
-        await self.db(
-            charging.meter_values_record,
+        # Batched with other chargers' MeterValues; answered only once stored (apps.csms.batching).
+        await batching.meter_values_record(
+            self._db,
+            self.ctx.schema,
             charge_point_id=self.ctx.charge_point_id,
             connector_id=connector_id,
             meter_values=self._meter_values(meter_value),

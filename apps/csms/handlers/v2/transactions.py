@@ -9,6 +9,7 @@ from ocpp.routing import on
 from apps.charging import services as charging
 from apps.charging.remote import remote_start_answered
 from apps.charging.transaction_events import sampled_values_v2, transaction_event_record
+from apps.csms import batching
 from apps.csms.protocol import FrameError, parse_timestamp
 
 INT64 = 2**63 - 1
@@ -66,9 +67,11 @@ class TransactionsMixin:
     @on("MeterValues")
     async def on_meter_values(self, evse_id: int, meter_value: list, **kw):
         # Outside transactions by definition (2.0.1 J01/J02: a running transaction's values
-        # travel in TransactionEvent); evseId 0 is the station's main meter.
-        await self.db(
-            charging.meter_values_record,
+        # travel in TransactionEvent); evseId 0 is the station's main meter. Batched with other
+        # chargers' MeterValues; answered only once stored (apps.csms.batching).
+        await batching.meter_values_record(
+            self._db,
+            self.ctx.schema,
             charge_point_id=self.ctx.charge_point_id,
             connector_id=0,
             evse_id=self._id(evse_id, "evseId"),
