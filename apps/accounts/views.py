@@ -71,8 +71,13 @@ def signup(request):
     form = DriverSignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = user_create(email=form.cleaned_data["email"], full_name=form.cleaned_data["full_name"],
-                               role=Role.DRIVER, password=form.cleaned_data["password1"], invite=False)
+            user = user_create(
+                email=form.cleaned_data["email"],
+                full_name=form.cleaned_data["full_name"],
+                role=Role.DRIVER,
+                password=form.cleaned_data["password1"],
+                invite=False,
+            )
         except ValidationError as exc:
             form.add_error("email" if "email" in getattr(exc, "message_dict", {}) else None, exc.messages)
         else:

@@ -255,10 +255,16 @@ def test_stopping_a_transaction_creates_its_cdr(tenant_a, django_capture_on_comm
 
     with schema_context(tenant_a.schema_name):
         cp = charge_point_create(identity="CDR-HOOK", password="h" * 20)
-        tx, _ = transaction_start(charge_point_id=cp.pk, connector_id=1, id_tag="ANY", meter_start=0,
-                                  timestamp=timezone.now() - dt.timedelta(minutes=20))
+        tx, _ = transaction_start(
+            charge_point_id=cp.pk,
+            connector_id=1,
+            id_tag="ANY",
+            meter_start=0,
+            timestamp=timezone.now() - dt.timedelta(minutes=20),
+        )
         with django_capture_on_commit_callbacks(execute=True):
-            transaction_stop(charge_point_id=cp.pk, transaction_id=tx.transaction_id, meter_stop=5000,
-                             timestamp=timezone.now())
+            transaction_stop(
+                charge_point_id=cp.pk, transaction_id=tx.transaction_id, meter_stop=5000, timestamp=timezone.now()
+            )
         cdr = ChargeDetailRecord.objects.get(transaction=tx)
         assert cdr.total_energy == 5
