@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 
 from ocpp.v16 import call
 
+from apps.simulator.drivers import DriverScheduleMixin
 from apps.simulator.meter import EVSession, sample
 from apps.simulator.state import Connector, Queued, Transaction, now_iso, parse_iso
 
 
-class SessionsMixin:
+class SessionsMixin(DriverScheduleMixin):
     sessions_scheduler_running = False
 
     # ------------------------------------------------------------------ authorization
@@ -67,25 +68,6 @@ class SessionsMixin:
         connector.claimed = True
         self.spawn(self.run_session(connector, id_tag, remote=False, duration=duration), session=True)
         return True
-
-    def stop_local_session(self, connector_id: int, reason: str = "Local") -> bool:
-        connector = self.connectors.get(connector_id)
-        if connector is None or connector.tx is None:
-            return False
-        connector.tx.stop(reason)
-        return True
-
-    async def session_scheduler(self) -> None:
-        every = self.options.session_every
-        await self._sleep_or_stop(self.rng.uniform(0, every))
-        while not self._stop.is_set() and not self.winding_down:
-            free = [c for c in self.connectors.values() if c.free and c.reservation is None]
-            if free:
-                duration = self.rng.uniform(0.4, 0.8) * every
-                self.start_local_session(
-                    self.rng.choice(free).id, self.rng.choice(self.options.id_tags), duration=duration
-                )
-            await self._sleep_or_stop(self.rng.uniform(0.5, 1.5) * every)
 
     def _reservation_for(self, connector: Connector, id_tag: str) -> tuple[bool, int | None]:
         reservation = connector.reservation

@@ -20,6 +20,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from apps.simulator.drivers import DriverScheduleMixin
 from apps.simulator.meter import EVSession, sample
 from apps.simulator.state import Connector, Queued, now_iso, parse_iso
 
@@ -78,7 +79,7 @@ def id_token(token: str, kind: str = "ISO14443") -> dict:
     return {"id_token": token, "type": kind}
 
 
-class Sessions2Mixin:
+class Sessions2Mixin(DriverScheduleMixin):
     # ------------------------------------------------------------------ authorization (C01, C12..C15)
 
     def _local_status(self, token: str) -> str | None:
@@ -130,25 +131,6 @@ class Sessions2Mixin:
         evse.claimed = True
         self.spawn(self.run_session(evse, id_token(token), duration=duration), session=True)
         return True
-
-    def stop_local_session(self, evse_id: int, reason: str = "Local") -> bool:
-        evse = self.connectors.get(evse_id)
-        if evse is None or evse.tx is None:
-            return False
-        evse.tx.stop(reason)
-        return True
-
-    async def session_scheduler(self) -> None:
-        every = self.options.session_every
-        await self._sleep_or_stop(self.rng.uniform(0, every))
-        while not self._stop.is_set() and not self.winding_down:
-            free = [c for c in self.connectors.values() if c.free and c.reservation is None]
-            if free:
-                duration = self.rng.uniform(0.4, 0.8) * every
-                self.start_local_session(
-                    self.rng.choice(free).id, self.rng.choice(self.options.id_tags), duration=duration
-                )
-            await self._sleep_or_stop(self.rng.uniform(0.5, 1.5) * every)
 
     def reservation_for(self, evse: Connector, token: dict, group: dict | None = None) -> tuple[bool, int | None]:
         reservation = evse.reservation
