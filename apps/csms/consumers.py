@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -80,6 +81,11 @@ class _GroupKeeper:
 group_keeper = _GroupKeeper()
 
 
+# Seconds a handshake may wait for a database thread before it is answered 503 unchecked
+# (apps.csms.services.connection_authorize); below the usual charger open timeouts (~30 s).
+HANDSHAKE_BUDGET = float(os.environ.get("OCPP_HANDSHAKE_BUDGET", "10"))
+
+
 def _header(scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key == name:
@@ -111,7 +117,14 @@ class OcppConsumer(AsyncWebsocketConsumer):
             authorization=_header(self.scope, b"authorization"),
             secure=self.scope.get("scheme") == "wss",
             client_cert_identity=cert_identity,
+            queued_at=time.monotonic(),
+            budget=HANDSHAKE_BUDGET,
         )
+        if decision.overloaded:
+            # Not a failed login: no throttle count. The charger retries, as after any refusal.
+            logger.warning("ocpp: %s on %s deferred, handshake queue over %.0f s", identity, schema, HANDSHAKE_BUDGET)
+            await deny(self.scope, self.base_send, 503, [(b"retry-after", b"5")])
+            return
         if not decision.allowed:
             throttle.handshakes.failed(throttle_key)
             logger.info("ocpp: refused %s on %s", identity, schema)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -46,9 +47,12 @@ class ConnectDecision:
     allowed: bool
     charge_point_id: int | None = None
     registration_status: str = ""
+    # Not decided at all: the handshake waited too long for a database thread (see below).
+    overloaded: bool = False
 
 
 DENIED = ConnectDecision(allowed=False)
+OVERLOADED = ConnectDecision(allowed=False, overloaded=True)
 IDENTITY_MAX = ChargePoint._meta.get_field("identity").max_length
 MAX_PENDING_UNKNOWN = 500
 
@@ -70,10 +74,25 @@ def parse_basic_auth(header: str | None) -> tuple[str, str] | None:
 
 
 def connection_authorize(
-    *, identity: str, authorization: str | None, secure: bool, client_cert_identity: str | None = None
+    *,
+    identity: str,
+    authorization: str | None,
+    secure: bool,
+    client_cert_identity: str | None = None,
+    queued_at: float | None = None,
+    budget: float | None = None,
 ) -> ConnectDecision:
     """Decide a websocket handshake. Every refusal looks the same to the charger (401),
-    so a wrong password, an unknown identity and a wrong profile reveal nothing."""
+    so a wrong password, an unknown identity and a wrong profile reveal nothing.
+
+    `queued_at` / `budget` (time.monotonic() seconds): in a reconnect storm handshakes queue
+    for the database threads, and a charger whose handshake waited longer than its own
+    timeout has already hung up and will try again. Hashing its password anyway (PBKDF2,
+    ~15 ms) only delays everyone behind it, until no handshake finishes in time at all --
+    so a handshake that waited more than `budget` is answered OVERLOADED (503, retry)
+    without any work."""
+    if queued_at is not None and budget and time.monotonic() - queued_at > budget:
+        return OVERLOADED
     if not identity or len(identity) > IDENTITY_MAX or not identity.isprintable():
         return DENIED
     cp = ChargePoint.objects.filter(identity=identity).first()

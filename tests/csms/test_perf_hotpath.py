@@ -182,3 +182,26 @@ def test_message_log_copy_stores_what_the_orm_would(in_tenant_a):
         ("in", "MeterValues", payload, None, entries[0]["timestamp"]),
         ("out", "", None, 7, entries[1]["timestamp"]),
     ]
+
+
+def test_a_handshake_that_waited_too_long_is_deferred_without_a_password_check(in_tenant_a, monkeypatch):
+    import time
+
+    from apps.chargers.services import charge_point_create
+    from apps.csms import services
+    from apps.csms.services import connection_authorize
+
+    charge_point_create(identity="STORM-1", password="a-good-charger-password")
+    header = "Basic " + __import__("base64").b64encode(b"STORM-1:a-good-charger-password").decode()
+    checked = []
+    real = services.check_charger_password_cached
+    monkeypatch.setattr(services, "check_charger_password_cached", lambda *a, **k: checked.append(1) or real(*a, **k))
+
+    late = connection_authorize(
+        identity="STORM-1", authorization=header, secure=False, queued_at=time.monotonic() - 11, budget=10
+    )
+    assert late.overloaded and not late.allowed and checked == []
+    fresh = connection_authorize(
+        identity="STORM-1", authorization=header, secure=False, queued_at=time.monotonic(), budget=10
+    )
+    assert fresh.allowed and not fresh.overloaded and checked == [1]
