@@ -23,7 +23,7 @@ import logging
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -33,6 +33,7 @@ from django_tenants.utils import schema_context
 
 from apps.chargers.models import ChargePoint, ConfigurationKey, ProtocolVersion
 from apps.charging.models import IdToken, LocalAuthList, LocalListState
+from apps.core.timefmt import iso_utc
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +67,6 @@ class DesiredList:
     skipped: list[str] = field(default_factory=list)  # tokens too long for a 1.6 idTag
 
 
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def id_tag_info_16(*, token: IdToken, now: datetime) -> dict:
     """idTagInfo for one card, with the verdict Authorize would give (apps.charging.selectors.id_token_info)."""
     status = token.status
@@ -77,7 +74,7 @@ def id_tag_info_16(*, token: IdToken, now: datetime) -> dict:
         status = IdToken.Status.EXPIRED
     info = {"status": status}
     if token.expires_at is not None:
-        info["expiryDate"] = _iso(token.expires_at)
+        info["expiryDate"] = iso_utc(token.expires_at)
     if token.group_id:
         # Truncated as the Authorize answers truncate it (apps.csms.handlers.v16.id_tag_info).
         info["parentIdTag"] = token.group_id[:MAX_ID_TAG]
@@ -112,7 +109,7 @@ def id_token_info_2x(*, token: IdToken, now: datetime) -> dict:
         status = IdToken.Status.EXPIRED
     entry = {"type": token.type, "status": status}
     if token.expires_at is not None:
-        entry["cacheExpiryDateTime"] = _iso(token.expires_at)
+        entry["cacheExpiryDateTime"] = iso_utc(token.expires_at)
     if token.group_id:
         entry["groupIdToken"] = {"idToken": token.group_id[:36], "type": "Central"}
     return entry

@@ -19,6 +19,7 @@ from django.utils import timezone
 from apps.chargers.models import ChargePoint
 from apps.charging.models import IdToken, Reservation
 from apps.charging.remote import is_v2
+from apps.core.timefmt import iso_utc
 
 MAX_MINUTES = 24 * 60
 _INT32 = 2**31 - 1
@@ -64,7 +65,7 @@ def reservation_make(
         raise ReservationError("Choose an EVSE of this charger.")
     expires_at = (timezone.now() + timedelta(minutes=minutes)).replace(microsecond=0)
     reservation = _claim_id(charge_point=charge_point, evse_id=evse_id, id_token=id_token, expires_at=expires_at)
-    stamp = expires_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = iso_utc(expires_at)
     if is_v2(charge_point):
         payload = {
             "id": reservation.reservation_id,

@@ -23,11 +23,12 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Min, Q
+from ocpp.charge_point import snake_to_camel_case
 
 from apps.chargers.models import Connector
 from apps.charging.models import (
@@ -44,6 +45,7 @@ from apps.charging.selectors import (
     id_token_info_for_charging,
     is_master_pass,
 )
+from apps.core.timefmt import iso_utc
 
 logger = logging.getLogger(__name__)
 
@@ -66,15 +68,11 @@ class EventOutcome:
 # --------------------------------------------------------------------------- shaping
 
 
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def id_token_info_v2(info: IdTokenInfo) -> dict:
     """IdTokenInfoType (camelCase) for Authorize and TransactionEvent answers."""
     result: dict = {"status": info.status}
     if info.expires_at is not None:
-        result["cacheExpiryDateTime"] = _iso(info.expires_at)
+        result["cacheExpiryDateTime"] = iso_utc(info.expires_at)
     if info.group_id:
         result["groupIdToken"] = {"idToken": info.group_id[:MAX_GROUP_ID], "type": "Central"}
     return result
@@ -116,7 +114,7 @@ def sampled_values_v2(meter_values: list[dict]) -> list[dict]:
                     "location": sv.get("location") or "Outlet",
                     "phase": sv.get("phase") or "",
                     "format": "Raw",
-                    "signed": _camel(signed) if signed else None,
+                    "signed": snake_to_camel_case(signed) if signed else None,
                 }
             )
         out.append({"timestamp": mv["timestamp"], "sampled_value": samples})
@@ -131,12 +129,6 @@ def _number(value, multiplier: int) -> str:
     except (InvalidOperation, TypeError, ValueError):
         return str(value)
     return format(number, "f")
-
-
-def _camel(data):
-    from ocpp.charge_point import snake_to_camel_case
-
-    return snake_to_camel_case(data)
 
 
 def request_digest(payload: dict) -> str:
@@ -193,7 +185,7 @@ def transaction_event_record(
         connector_id=evse.get("connector_id"),
         id_token=(id_token or {}).get("id_token", ""),
         id_token_type=(id_token or {}).get("type", ""),
-        payload=_camel(payload),
+        payload=snake_to_camel_case(payload),
         digest=digest,
     )
     was_completed = tx.status == Transaction.Status.COMPLETED

@@ -10,7 +10,7 @@ theirs without any id, so a 1.6 update follows the charger's firmware notificati
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -20,6 +20,7 @@ from django_tenants.utils import schema_context
 
 from apps.chargers import services as chargers
 from apps.chargers.models import ChargePoint, ChargerEvent, ProtocolVersion
+from apps.core.timefmt import iso_utc
 from apps.smartcharging.models import FirmwareCampaign, FirmwarePublication, FirmwareUpdate
 
 log = logging.getLogger(__name__)
@@ -33,10 +34,6 @@ CANCELED = "Canceled"
 TERMINAL = SUCCESS | FAILURES | {CANCELED}
 # 1.6 FirmwareStatusNotification carries no requestId: these are the statuses it can send.
 V16_STATUSES = {"Downloaded", "DownloadFailed", "Downloading", "Idle", "InstallationFailed", "Installing", "Installed"}
-
-
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def phase(update: FirmwareUpdate) -> str:
@@ -109,15 +106,15 @@ def firmware_update_payload(update: FirmwareUpdate) -> tuple[str, dict]:
     retries, retry_interval = update.retries, update.retry_interval
     signing_certificate, signature = update.signing_certificate, update.signature
     if update.protocol == ProtocolVersion.OCPP16 and not signature:
-        payload = {"location": update.location, "retrieveDate": _iso(update.retrieve_at)}
+        payload = {"location": update.location, "retrieveDate": iso_utc(update.retrieve_at)}
         if retries is not None:
             payload["retries"] = retries
         if retry_interval is not None:
             payload["retryInterval"] = retry_interval
         return "UpdateFirmware", payload
-    firmware = {"location": update.location, "retrieveDateTime": _iso(update.retrieve_at)}
+    firmware = {"location": update.location, "retrieveDateTime": iso_utc(update.retrieve_at)}
     if update.install_at:
-        firmware["installDateTime"] = _iso(update.install_at)
+        firmware["installDateTime"] = iso_utc(update.install_at)
     if signature:
         firmware["signingCertificate"] = signing_certificate
         firmware["signature"] = signature
@@ -175,7 +172,7 @@ def firmware_update_answer_record(
             pk=update.pk
         )
         for other in others.filter(answer__in=["Accepted", "AcceptedCanceled"]).select_for_update():
-            other.timeline = [*other.timeline, {"status": CANCELED, "at": _iso(now)}]
+            other.timeline = [*other.timeline, {"status": CANCELED, "at": iso_utc(now)}]
             other.status, other.finished_at = CANCELED, now
             other.save(update_fields=["timeline", "status", "finished_at"])
     update.refresh_from_db()
@@ -231,7 +228,7 @@ def firmware_update_send(*, update: FirmwareUpdate, user=None, timeout: float = 
 
 
 def _apply_status(update: FirmwareUpdate, status: str, at: datetime, extra: dict | None = None) -> None:
-    entry = {"status": status, "at": _iso(at)}
+    entry = {"status": status, "at": iso_utc(at)}
     if extra:
         entry.update(extra)
     update.timeline = [*update.timeline, entry]
@@ -309,7 +306,7 @@ def firmware_updates_sync_16(*, updates) -> int:
         if later:
             events = events.filter(timestamp__lt=later)
         timeline = [
-            {"status": e.status, "at": _iso(e.timestamp)}
+            {"status": e.status, "at": iso_utc(e.timestamp)}
             for e in events.order_by("timestamp", "id")
             if e.status in V16_STATUSES and e.status != "Idle"
         ]
@@ -501,7 +498,7 @@ def firmware_publish_status_record(
         pub = FirmwarePublication.objects.create(
             charge_point_id=charge_point_id, request_id=request_id, location="", checksum=""
         )
-    pub.timeline = [*pub.timeline, {"status": status, "at": _iso(timezone.now())}]
+    pub.timeline = [*pub.timeline, {"status": status, "at": iso_utc(timezone.now())}]
     pub.status = status
     if locations:
         pub.published_locations = locations

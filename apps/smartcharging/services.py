@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -18,6 +18,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from apps.chargers.models import ChargePoint, ProtocolVersion
+from apps.core.timefmt import iso_utc
 from apps.smartcharging.models import (
     ChargingLimit,
     ChargingProfile,
@@ -42,10 +43,6 @@ PROFILE_201 = {
 }
 # ReportChargingProfiles sources: what the station installed on its own or for an EMS.
 LIMIT_SOURCE_TO_SOURCE = {"CSO": ChargingProfile.Source.OPERATOR}
-
-
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def is_v16(charge_point: ChargePoint) -> bool:
@@ -164,11 +161,11 @@ def charging_profile_build(
         if periods[0]["startPeriod"] != 0:
             periods.insert(0, period(0, limit))
         profile.update(chargingProfileKind="Recurring", recurrencyKind="Daily")
-        schedule.update(startSchedule=_iso(_local_midnight(charge_point, now)), duration=86400)
+        schedule.update(startSchedule=iso_utc(_local_midnight(charge_point, now)), duration=86400)
         schedule["chargingSchedulePeriod"] = periods
     else:
         profile["chargingProfileKind"] = "Absolute"
-        schedule["startSchedule"] = _iso(now.replace(microsecond=0))
+        schedule["startSchedule"] = iso_utc(now.replace(microsecond=0))
         schedule["chargingSchedulePeriod"] = [period(0, limit)]
     profile["chargingSchedule"] = [schedule]
     return profile

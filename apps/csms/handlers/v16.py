@@ -15,6 +15,7 @@ from apps.chargers import services as chargers
 from apps.charging import services as charging
 from apps.charging.locallists import local_list_boot
 from apps.charging.selectors import IdTokenInfo, id_token_info_for_charging
+from apps.core.timefmt import iso_utc, now_iso
 from apps.csms import batching
 from apps.csms import services as csms
 from apps.csms.handlers.base import CallOutcome, SessionBase
@@ -24,18 +25,10 @@ _INT32 = 2**31 - 1
 _INT64 = 2**63 - 1
 
 
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def id_tag_info(info: IdTokenInfo) -> dict:
     result = {"status": info.status}
     if info.expires_at is not None:
-        result["expiry_date"] = _iso(info.expires_at)
+        result["expiry_date"] = iso_utc(info.expires_at)
     if info.group_id:
         result["parent_id_tag"] = info.group_id[:20]
     return result
@@ -119,12 +112,12 @@ class V16Session(SessionBase, LibChargePoint):
         self.ctx.registration_status = status
         # Queues (never sends during the boot) a local list check for chargers that carry one.
         await self.db(local_list_boot, charge_point_id=self.ctx.charge_point_id, registration_status=status)
-        return call_result.BootNotification(current_time=_now(), interval=interval, status=status)
+        return call_result.BootNotification(current_time=now_iso(), interval=interval, status=status)
 
     @on(Action.heartbeat)
     async def on_heartbeat(self, **kw):
         # last_seen is refreshed in bulk by the message log writer.
-        return call_result.Heartbeat(current_time=_now())
+        return call_result.Heartbeat(current_time=now_iso())
 
     @on(Action.status_notification)
     async def on_status_notification(self, connector_id: int, error_code: str, status: str, **kw):

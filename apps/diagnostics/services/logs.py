@@ -4,7 +4,7 @@ organisation's own domain, the station's progress, and the file it sends."""
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from apps.chargers.models import ChargePoint, ProtocolVersion
+from apps.core.timefmt import iso_utc
 from apps.diagnostics.models import LogRequest, LogStatusEvent
 from apps.diagnostics.services.common import UploadRefused, create_with_request_id
 
@@ -39,10 +40,6 @@ def upload_base_url() -> str:
         return base.rstrip("/") + "/diagnostics/upload/"
     port = f":{settings.PUBLIC_PORT}" if settings.PUBLIC_PORT else ""
     return f"{settings.PUBLIC_SCHEME}://{domain}{port}/diagnostics/upload/"
-
-
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def log_request_create(
@@ -90,15 +87,15 @@ def log_request_payload(*, log_request: LogRequest, retries: int | None = None, 
     if log_request.log_type == LogRequest.LogType.DIAGNOSTICS_16:
         payload = {"location": log_request.remote_location, **extra}
         if log_request.oldest_timestamp:
-            payload["startTime"] = _iso(log_request.oldest_timestamp)
+            payload["startTime"] = iso_utc(log_request.oldest_timestamp)
         if log_request.latest_timestamp:
-            payload["stopTime"] = _iso(log_request.latest_timestamp)
+            payload["stopTime"] = iso_utc(log_request.latest_timestamp)
         return "GetDiagnostics", payload
     log = {"remoteLocation": log_request.remote_location}
     if log_request.oldest_timestamp:
-        log["oldestTimestamp"] = _iso(log_request.oldest_timestamp)
+        log["oldestTimestamp"] = iso_utc(log_request.oldest_timestamp)
     if log_request.latest_timestamp:
-        log["latestTimestamp"] = _iso(log_request.latest_timestamp)
+        log["latestTimestamp"] = iso_utc(log_request.latest_timestamp)
     return "GetLog", {"logType": log_request.log_type, "requestId": log_request.request_id, "log": log, **extra}
 
 

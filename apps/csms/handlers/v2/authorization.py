@@ -5,13 +5,7 @@ from __future__ import annotations
 from ocpp.routing import on
 
 from apps.chargers import services as chargers
-from apps.charging.selectors import IdTokenInfo
 from apps.charging.transaction_events import authorize_v2, id_token_info_v2
-
-
-def id_token_info(info: IdTokenInfo) -> dict:
-    """IdTokenInfoType (camelCase keys pass through the session's camelCasing unchanged)."""
-    return id_token_info_v2(info)
 
 
 class AuthorizationMixin:
@@ -26,7 +20,8 @@ class AuthorizationMixin:
             type=id_token["type"],
             charge_point_id=self.ctx.charge_point_id,
         )
-        return {"id_token_info": id_token_info(info)}
+        # camelCase keys inside pass the session's camelCasing unchanged.
+        return {"id_token_info": id_token_info_v2(info)}
 
     # ------------------------------------------------------------------ D: local list answers
     async def answered_send_local_list(self, payload: dict, answer: dict) -> None:

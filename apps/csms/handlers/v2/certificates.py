@@ -19,7 +19,7 @@ import base64
 from ocpp.routing import on
 
 from apps.certificates import services as certificates
-from apps.csms.handlers.v2.common import iso, now_iso
+from apps.core.timefmt import iso_utc, now_iso
 
 
 def _failed(reason: str, info: str) -> dict:
@@ -99,7 +99,7 @@ class CertificatesV21Mixin:
                     # We fetch no CRL or OCSP answer from the given URLs (a CSMS making requests to
                     # addresses a station names is an SSRF risk); only our own certificates are known.
                     "status": status if status != "Unknown" else "Failed",
-                    "next_update": iso(next_update) if next_update else now_iso(),
+                    "next_update": iso_utc(next_update) if next_update else now_iso(),
                 }
             )
         return {"certificate_status": out}

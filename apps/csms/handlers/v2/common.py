@@ -10,14 +10,6 @@ from apps.csms.protocol import FrameError, parse_timestamp
 INT32 = 2**31 - 1
 
 
-def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def iso(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def snake_action(action: str) -> str:
     """ "GetVariables" -> "get_variables" (names of the answered_* hooks)."""
     out = []

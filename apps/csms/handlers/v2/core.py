@@ -7,8 +7,8 @@ from ocpp.routing import on
 
 from apps.chargers import services as chargers
 from apps.charging.locallists import local_list_boot
+from apps.core.timefmt import now_iso
 from apps.csms import services as csms
-from apps.csms.handlers.v2.common import now_iso
 
 
 class CoreMixin:
