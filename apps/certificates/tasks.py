@@ -21,20 +21,17 @@ def report_expiring(days: int = 30) -> int:
     """Log, per organisation, the certificates (ours and chargers') that expire within `days`.
     Chargers renew their own certificate a month before expiry (A03); one that did not shows
     up here, and the operator can trigger the renewal from the charger's certificates page."""
-    from django_tenants.utils import schema_context
+    from django.db import connection
 
     from apps.certificates.selectors import certificates_expiring
-    from apps.csms.tasks import _tenant_schemas
+    from apps.core.tenancy import for_each_tenant
 
-    total = 0
-    for schema in _tenant_schemas():
-        try:
-            with schema_context(schema):
-                rows = certificates_expiring(days=days)
-        except Exception:
-            logger.exception("report_expiring failed for %s", schema)
-            continue
+    def report() -> int:
+        rows = certificates_expiring(days=days)
         for row in rows:
-            logger.warning("%s: %s %s expires %s", schema, row["kind"], row["name"], row["not_after"].isoformat())
-        total += len(rows)
-    return total
+            logger.warning(
+                "%s: %s %s expires %s", connection.schema_name, row["kind"], row["name"], row["not_after"].isoformat()
+            )
+        return len(rows)
+
+    return for_each_tenant(report, name="report_expiring")

@@ -12,19 +12,7 @@ def local_list_push_pending(charge_point_ids=None):
 @shared_task(name="charging.cost_updates", ignore_result=True)
 def cost_updates() -> int:
     """Beat: CostUpdated for running OCPP 2.x transactions, in every organisation."""
-    import logging
-
-    from django.conf import settings
-    from django_tenants.utils import get_tenant_model, schema_context
-
     from apps.charging.transaction_events import cost_updates_send
+    from apps.core.tenancy import for_each_tenant
 
-    total = 0
-    schemas = get_tenant_model().objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
-    for schema in schemas.values_list("schema_name", flat=True):
-        try:
-            with schema_context(schema):
-                total += cost_updates_send()
-        except Exception:  # one organisation's failure must not stop the others
-            logging.getLogger(__name__).exception("cost_updates failed for %s", schema)
-    return total
+    return for_each_tenant(cost_updates_send, name="cost_updates")

@@ -3,19 +3,10 @@
 import logging
 
 from celery import shared_task
-from django.conf import settings
-from django_tenants.utils import get_tenant_model, schema_context
+
+from apps.core.tenancy import for_each_tenant
 
 logger = logging.getLogger(__name__)
-
-
-def _tenant_schemas() -> list[str]:
-    with schema_context(settings.PUBLIC_SCHEMA_NAME):
-        return list(
-            get_tenant_model()
-            .objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
-            .values_list("schema_name", flat=True)
-        )
 
 
 @shared_task(name="csms.mark_stale_offline", ignore_result=True)
@@ -25,14 +16,10 @@ def mark_stale_offline() -> int:
     from apps.chargers.services import charge_points_mark_stale_offline
     from apps.csms.services import csms_settings_get
 
-    total = 0
-    for schema in _tenant_schemas():
-        try:
-            with schema_context(schema):
-                total += charge_points_mark_stale_offline(default_interval=csms_settings_get().heartbeat_interval)
-        except Exception:
-            logger.exception("mark_stale_offline failed for %s", schema)
-    return total
+    return for_each_tenant(
+        lambda: charge_points_mark_stale_offline(default_interval=csms_settings_get().heartbeat_interval),
+        name="mark_stale_offline",
+    )
 
 
 @shared_task(name="csms.purge_message_log", ignore_result=True)
@@ -40,14 +27,7 @@ def purge_message_log() -> int:
     """Delete message-log rows older than each organisation's retention period."""
     from apps.csms.services import message_log_purge
 
-    total = 0
-    for schema in _tenant_schemas():
-        try:
-            with schema_context(schema):
-                total += message_log_purge()
-        except Exception:
-            logger.exception("purge_message_log failed for %s", schema)
-    return total
+    return for_each_tenant(message_log_purge, name="purge_message_log")
 
 
 @shared_task(name="csms.send_command", ignore_result=True)

@@ -109,21 +109,21 @@ def sweep_failed_captures() -> int:
     import datetime as dt
 
     from django.utils import timezone
-    from django_tenants.utils import get_tenant_model, schema_context
 
+    from apps.core.tenancy import for_each_tenant
     from apps.payments.services.sessions import MAX_CAPTURE_ATTEMPTS
 
-    queued = 0
     cutoff = timezone.now() - dt.timedelta(minutes=30)
-    schemas = get_tenant_model().objects.exclude(schema_name="public").values_list("schema_name", flat=True)
-    for schema in schemas:
-        with schema_context(schema):  # the task is queued for this schema (tenant-schemas-celery)
-            stale = Payment.objects.filter(
-                status=Payment.Status.CAPTURE_FAILED,
-                capture_attempts__lt=MAX_CAPTURE_ATTEMPTS,
-                updated_at__lt=cutoff,
-            ).values_list("pk", flat=True)
-            for pk in stale:
-                retry_capture.apply_async(args=[pk])
-                queued += 1
-    return queued
+
+    def requeue() -> int:
+        # Queued inside the schema: the retry runs there (tenant-schemas-celery).
+        stale = Payment.objects.filter(
+            status=Payment.Status.CAPTURE_FAILED,
+            capture_attempts__lt=MAX_CAPTURE_ATTEMPTS,
+            updated_at__lt=cutoff,
+        ).values_list("pk", flat=True)
+        for pk in stale:
+            retry_capture.apply_async(args=[pk])
+        return len(stale)
+
+    return for_each_tenant(requeue, name="sweep_failed_captures")

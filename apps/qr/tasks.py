@@ -24,25 +24,26 @@ def guest_sweep() -> int:
     import datetime as dt
 
     from django.utils import timezone
-    from django_tenants.utils import get_tenant_model, schema_context
 
+    from apps.core.tenancy import for_each_tenant
     from apps.qr.guest import guest_session_refresh
 
     S = GuestSession.Status
-    done = 0
     stale_start = timezone.now() - dt.timedelta(minutes=2)
-    schemas = get_tenant_model().objects.exclude(schema_name="public").values_list("schema_name", flat=True)
-    for schema in schemas:
-        with schema_context(schema):
-            for guest in GuestSession.objects.filter(
-                status__in=[S.STARTED, S.CHARGING, S.COMPLETED, S.START_FAILED, S.AWAITING_PAYMENT],
-                receipt_sent_at__isnull=True,
-                created_at__gte=timezone.now() - dt.timedelta(days=3),
-            ).select_related("payment", "transaction", "code__charge_point"):
-                guest_session_refresh(guest=guest)
-                done += 1
-            for pk in GuestSession.objects.filter(status=S.AUTHORIZED, updated_at__lt=stale_start).values_list(
-                "pk", flat=True
-            ):
-                guest_start.delay(pk)
-    return done
+
+    def sweep() -> int:
+        done = 0
+        for guest in GuestSession.objects.filter(
+            status__in=[S.STARTED, S.CHARGING, S.COMPLETED, S.START_FAILED, S.AWAITING_PAYMENT],
+            receipt_sent_at__isnull=True,
+            created_at__gte=timezone.now() - dt.timedelta(days=3),
+        ).select_related("payment", "transaction", "code__charge_point"):
+            guest_session_refresh(guest=guest)
+            done += 1
+        for pk in GuestSession.objects.filter(status=S.AUTHORIZED, updated_at__lt=stale_start).values_list(
+            "pk", flat=True
+        ):
+            guest_start.delay(pk)
+        return done
+
+    return for_each_tenant(sweep, name="guest_sweep")

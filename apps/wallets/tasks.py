@@ -8,7 +8,8 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.utils import timezone
-from django_tenants.utils import get_tenant_model, schema_context
+
+from apps.core.tenancy import for_each_tenant
 
 logger = logging.getLogger(__name__)
 RESTOP_AFTER = timedelta(minutes=5)  # a stop the charger ignored is asked again after this
@@ -48,11 +49,4 @@ def stop_exhausted_sessions_here() -> int:
 
 @shared_task(name="wallets.stop_exhausted_sessions", ignore_result=True)
 def stop_exhausted_sessions() -> int:
-    total = 0
-    for schema in get_tenant_model().objects.exclude(schema_name="public").values_list("schema_name", flat=True):
-        try:
-            with schema_context(schema):
-                total += stop_exhausted_sessions_here()
-        except Exception:  # one organisation's failure must not stop the others
-            logger.exception("stop_exhausted_sessions failed for %s", schema)
-    return total
+    return for_each_tenant(stop_exhausted_sessions_here, name="stop_exhausted_sessions")

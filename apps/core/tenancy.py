@@ -1,0 +1,31 @@
+"""Beat jobs run once for the platform and fan out over the organisations' schemas."""
+
+import logging
+from collections.abc import Callable
+
+from django.conf import settings
+from django_tenants.utils import get_tenant_model, schema_context
+
+logger = logging.getLogger(__name__)
+
+
+def tenant_schemas() -> list[str]:
+    with schema_context(settings.PUBLIC_SCHEMA_NAME):
+        return list(
+            get_tenant_model()
+            .objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
+            .values_list("schema_name", flat=True)
+        )
+
+
+def for_each_tenant(fn: Callable[[], int | None], *, name: str) -> int:
+    """Run fn() inside every organisation's schema and add up what it returns. One
+    organisation's failure is logged and must not stop the others."""
+    total = 0
+    for schema in tenant_schemas():
+        try:
+            with schema_context(schema):
+                total += fn() or 0
+        except Exception:
+            logger.exception("%s failed for %s", name, schema)
+    return total
