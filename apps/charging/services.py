@@ -15,6 +15,7 @@ from apps.charging.selectors import (
     id_token_info_for_charging,
     transaction_active_for_token,
 )
+from apps.core.tenancy import queue_after_commit
 
 # OCPP 1.6 SampledValue defaults (section 7.45): stored explicitly so readers need not know them.
 SAMPLE_DEFAULTS = {
@@ -175,40 +176,19 @@ def transaction_stop(
 
 
 def _queue_cdr(tx: Transaction) -> None:
-    """Price the finished session (CDR, receipt) after commit, off the OCPP hot path.
-
-    The task runs in the schema current when it is queued (tenant-schemas-celery); pin it,
-    as the callback may fire after the caller's schema_context ended. robust: a billing
-    failure is logged and never turns into an error answer to the charger."""
-    from django.db import connection
-    from django_tenants.utils import schema_context
-
+    """Price the finished session (CDR, receipt) after commit, off the OCPP hot path; a
+    billing failure never turns into an error answer to the charger."""
     from apps.billing.tasks import create_cdr
 
-    schema = connection.schema_name
-
-    def queue():
-        with schema_context(schema):
-            create_cdr.delay(tx.pk)
-
-    transaction.on_commit(queue, robust=True)
+    queue_after_commit(create_cdr, tx.pk)
 
 
 def queue_card_preauthorization(tx: Transaction) -> None:
     """Card-on-file sessions: hold the pre-authorisation after commit (apps.payments; a no-op
-    for drivers no card pays). Pinned to the schema like _queue_cdr; robust for the same reason."""
-    from django.db import connection
-    from django_tenants.utils import schema_context
-
+    for drivers no card pays)."""
     from apps.payments.tasks import preauthorize_transaction
 
-    schema, pk = connection.schema_name, tx.pk
-
-    def queue():
-        with schema_context(schema):
-            preauthorize_transaction.delay(pk)
-
-    transaction.on_commit(queue, robust=True)
+    queue_after_commit(preauthorize_transaction, tx.pk)
 
 
 def _parse_value(raw: str, fmt: str) -> tuple[Decimal | None, str]:

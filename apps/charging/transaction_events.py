@@ -482,12 +482,11 @@ def cost_updates_send(*, now: datetime | None = None) -> int:
     their outcome is in csms.Command. Returns how many were queued."""
     from datetime import timedelta
 
-    from django.db import connection
     from django.utils import timezone
-    from django_tenants.utils import schema_context
 
     from apps.chargers.models import ProtocolVersion
     from apps.charging.selectors import charging_settings
+    from apps.core.tenancy import queue_after_commit
     from apps.csms.tasks import send_command
 
     minutes = charging_settings().cost_update_minutes
@@ -500,7 +499,6 @@ def cost_updates_send(*, now: datetime | None = None) -> int:
         charge_point__online=True,
         charge_point__protocol_version__in=[ProtocolVersion.OCPP201, ProtocolVersion.OCPP21],
     ).filter(Q(cost_updated_at__isnull=True) | Q(cost_updated_at__lte=now - timedelta(minutes=minutes)))
-    schema = connection.schema_name
     queued = 0
     for tx in due.select_related("charge_point__location", "id_token__owner"):
         cost = _total_cost(tx)
@@ -510,12 +508,6 @@ def cost_updates_send(*, now: datetime | None = None) -> int:
         if not Transaction.objects.filter(pk=tx.pk, cost_updated_at=tx.cost_updated_at).update(cost_updated_at=now):
             continue
         payload = {"totalCost": cost, "transactionId": tx.transaction_id}
-        args = (tx.charge_point_id, "CostUpdated", payload)
-
-        def queue(args=args):
-            with schema_context(schema):
-                send_command.apply_async(args=args, kwargs={"timeout": 15})
-
-        transaction.on_commit(queue, robust=True)
+        queue_after_commit(send_command, tx.charge_point_id, "CostUpdated", payload, timeout=15)
         queued += 1
     return queued

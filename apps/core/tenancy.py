@@ -29,3 +29,20 @@ def for_each_tenant(fn: Callable[[], int | None], *, name: str) -> int:
         except Exception:
             logger.exception("%s failed for %s", name, schema)
     return total
+
+
+def queue_after_commit(task, *args, **kwargs) -> None:
+    """task.delay(*args, **kwargs) once the current transaction commits, in the current
+    organisation's schema. Pinned: tenant-schemas-celery queues a task for the schema
+    current when it is sent, and the on_commit callback may run after the caller's
+    schema_context has ended. robust: a failure to queue is logged and never turns into
+    an error for the caller (e.g. an answer to a charger)."""
+    from django.db import connection, transaction
+
+    schema = connection.schema_name
+
+    def queue():
+        with schema_context(schema):
+            task.delay(*args, **kwargs)
+
+    transaction.on_commit(queue, robust=True)

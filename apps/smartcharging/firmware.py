@@ -13,10 +13,9 @@ import logging
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
-from django_tenants.utils import schema_context
 
 from apps.chargers import services as chargers
 from apps.chargers.models import ChargePoint, ChargerEvent, ProtocolVersion
@@ -381,16 +380,10 @@ def firmware_campaign_create(
 
 
 def _queue_campaign(campaign_id: int, user_id: int | None) -> None:
+    from apps.core.tenancy import queue_after_commit
     from apps.smartcharging.tasks import firmware_campaign_send
 
-    schema = connection.schema_name
-
-    def queue():
-        # Pinned: on_commit may run after the caller's schema_context has ended.
-        with schema_context(schema):
-            firmware_campaign_send.delay(campaign_id, user_id)
-
-    transaction.on_commit(queue, robust=True)
+    queue_after_commit(firmware_campaign_send, campaign_id, user_id)
 
 
 def firmware_campaign_fan_out(*, campaign_id: int, user_id: int | None = None) -> int:

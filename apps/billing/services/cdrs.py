@@ -196,18 +196,10 @@ def cdr_create_for_transaction(*, transaction: Transaction, issue_receipt: bool 
 def _settle_after_commit(cdr: ChargeDetailRecord) -> None:
     """Take the money once the record is committed: capture the session's card hold or debit
     the driver's wallet (apps.payments.tasks.settle_cdr decides which, idempotently)."""
-    from django.db import connection
-    from django_tenants.utils import schema_context
-
+    from apps.core.tenancy import queue_after_commit
     from apps.payments.tasks import settle_cdr
 
-    schema = connection.schema_name
-
-    def queue():
-        with schema_context(schema):
-            settle_cdr.delay(cdr.pk)
-
-    db_transaction.on_commit(queue, robust=True)
+    queue_after_commit(settle_cdr, cdr.pk)
 
 
 @db_transaction.atomic
