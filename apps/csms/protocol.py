@@ -4,10 +4,12 @@ specification prescribes (the `ocpp` library's own mapping differs, see below)."
 from __future__ import annotations
 
 import decimal
+import functools
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import fastjsonschema
 from jsonschema.exceptions import best_match
 from ocpp.messages import get_validator
 
@@ -143,9 +145,37 @@ def parse_frame(raw: str, errors: ErrorCodes, *, rpc21: bool = False) -> Frame:
     )
 
 
+_DRAFT4 = "http://json-schema.org/draft-04/schema#"
+
+
+@functools.cache
+def _compiled(version: str, message_type: int, action: str):
+    """The library's schema compiled to Python by fastjsonschema: ~20x cheaper than walking
+    it with jsonschema (~200 µs for a MeterValues, 12% of the server's time under load).
+    No defaults filled in (the payload stays as sent) and no format checks (jsonschema does
+    none either; timestamps are parsed by the handlers). The library validates every
+    version's schemas as draft 4 (Draft4Validator), so they are compiled as draft 4 too:
+    under the 2.x schemas' own draft 6, 1.0 would pass as an integer."""
+    try:
+        schema = {**get_validator(message_type, action, version).schema, "$schema": _DRAFT4}
+        return fastjsonschema.compile(schema, use_default=False, use_formats=False)
+    except Exception:  # a schema it cannot compile is checked by jsonschema alone
+        return None
+
+
 def validate(*, version: str, message_type: int, action: str, payload: dict, errors: ErrorCodes) -> None:
     """Raise FrameError with the specification's code when payload does not match the schema."""
     key = (version, message_type, action)
+    if key not in _DECIMAL_ACTIONS:
+        fast = _compiled(version, message_type, action)
+        if fast is not None:
+            try:
+                fast(payload)
+                return
+            except fastjsonschema.JsonSchemaException:
+                # Invalid (or a case the two libraries judge differently): jsonschema has the
+                # last word and finds the error the specification's code is chosen from.
+                pass
     if key in _DECIMAL_ACTIONS:
         validator = get_validator(message_type, action, version, parse_float=decimal.Decimal)
         payload = json.loads(json.dumps(payload), parse_float=decimal.Decimal)
