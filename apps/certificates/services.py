@@ -7,7 +7,6 @@ Everything runs in the organisation's schema: each organisation has a CA of its 
 from __future__ import annotations
 
 import logging
-import threading
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,12 +14,12 @@ from datetime import datetime, timedelta
 from cryptography import x509
 from django.db import connection, transaction
 from django.utils import timezone
-from django_tenants.utils import schema_context
 
 from apps.certificates import pki
 from apps.certificates.models import CertificateAuthority, InstalledCertificate, IssuedCertificate
 from apps.chargers.models import ChargePoint, ProtocolVersion
 from apps.chargers.services import charger_event_record
+from apps.core.tenancy import queue_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +204,9 @@ def certificate_sign_request(
         payload={"certificateType": certificate_type, "csr": csr[:6000], "issuedId": result.issued_id},
     )
     if result.issued_id is not None:
-        _queue_delivery(result.issued_id)
+        from apps.certificates.tasks import deliver_certificate
+
+        queue_after_commit(deliver_certificate, result.issued_id, countdown=DELIVERY_DELAY)
     return result
 
 
@@ -271,37 +272,6 @@ def certificate_signed_payload(issued: IssuedCertificate, *, protocol_version: s
         if protocol_version == ProtocolVersion.OCPP21 and issued.request_id is not None:
             payload["requestId"] = issued.request_id
     return payload
-
-
-def _queue_delivery(issued_id: int) -> None:
-    """After commit, in this schema (pinned: on_commit may fire after the caller's
-    schema_context ended), a little later than the SignCertificate answer."""
-    from celery import current_app
-
-    from apps.certificates.tasks import deliver_certificate
-
-    schema = connection.schema_name
-
-    def queue():
-        with schema_context(schema):
-            if current_app.conf.task_always_eager:
-                # Eager Celery (dev, tests) would run the call right here, inside the charger's
-                # receive path: its answer could never be read. A thread of its own instead.
-                threading.Timer(DELIVERY_DELAY, _deliver_in_thread, args=(schema, issued_id)).start()
-            else:
-                deliver_certificate.apply_async(args=[issued_id], countdown=DELIVERY_DELAY)
-
-    transaction.on_commit(queue, robust=True)
-
-
-def _deliver_in_thread(schema: str, issued_id: int) -> None:
-    try:
-        with schema_context(schema):
-            issued_certificate_deliver(issued_id=issued_id)
-    except Exception:
-        log.exception("CertificateSigned delivery failed")
-    finally:
-        connection.close()
 
 
 def issued_certificate_deliver(*, issued_id: int, user=None) -> str:

@@ -20,19 +20,18 @@ version of its own. `_Shape` holds the differences.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django_tenants.utils import schema_context
 
 from apps.chargers.models import ChargePoint, ConfigurationKey, ProtocolVersion
 from apps.charging.models import IdToken, LocalAuthList, LocalListState
+from apps.core.tenancy import queue_after_commit
 from apps.core.timefmt import iso_utc
 
 log = logging.getLogger(__name__)
@@ -344,39 +343,14 @@ def local_lists_token_changed(*, token: IdToken | None = None) -> list[int]:
 
 
 def _queue_push(charge_point_ids: list[int], countdown: float = 0) -> None:
-    """Queue local_list_push_pending after commit, in this schema (pinned: on_commit may
-    fire after the caller's schema_context ended)."""
-    from celery import current_app
-
+    """Queue local_list_push_pending after commit, one task per charger: each push waits
+    for its charger's answer, and one slow charger must not hold up the others. With a
+    countdown (at boot), the push checks every listed charger, pending or not (source "boot")."""
     from apps.charging.tasks import local_list_push_pending
 
-    schema = connection.schema_name
-    ids = sorted(charge_point_ids)
-
-    def queue():
-        with schema_context(schema):
-            if countdown and current_app.conf.task_always_eager:
-                # Eager Celery (dev, tests) would run the push right here, inside the
-                # charger's own receive path (the boot handler): its answer could never be
-                # read. Run it a moment later from a thread of its own instead.
-                threading.Timer(countdown, _push_pending_in_thread, args=(schema, ids)).start()
-            else:
-                # One task per charger: each push waits for its charger's answer, and one
-                # slow charger must not hold up the others.
-                for cp_id in ids:
-                    local_list_push_pending.apply_async(args=[[cp_id]], countdown=countdown or None)
-
-    transaction.on_commit(queue, robust=True)
-
-
-def _push_pending_in_thread(schema: str, ids: list[int]) -> None:
-    try:
-        with schema_context(schema):
-            local_list_push_pending(charge_point_ids=ids, source="boot")
-    except Exception:
-        log.exception("local list push after boot failed")
-    finally:
-        connection.close()
+    extra = {"source": "boot"} if countdown else {}
+    for cp_id in sorted(charge_point_ids):
+        queue_after_commit(local_list_push_pending, [cp_id], countdown=countdown, **extra)
 
 
 def local_list_boot(*, charge_point_id: int, registration_status: str = "Accepted") -> bool:

@@ -2,11 +2,12 @@ from celery import shared_task
 
 
 @shared_task(name="charging.local_list_push_pending")
-def local_list_push_pending(charge_point_ids=None):
-    """Push pending local lists to online chargers (runs in the schema it was queued from)."""
+def local_list_push_pending(charge_point_ids=None, source="task"):
+    """Push pending local lists to online chargers (runs in the schema it was queued from);
+    source "boot" checks every listed charger, pending or not."""
     from apps.charging import locallists
 
-    return locallists.local_list_push_pending(charge_point_ids=charge_point_ids)
+    return locallists.local_list_push_pending(charge_point_ids=charge_point_ids, source=source)
 
 
 @shared_task(name="charging.cost_updates", ignore_result=True)

@@ -1,6 +1,7 @@
 """Beat jobs run once for the platform and fan out over the organisations' schemas."""
 
 import logging
+import threading
 from collections.abc import Callable
 
 from django.conf import settings
@@ -31,18 +32,43 @@ def for_each_tenant(fn: Callable[[], int | None], *, name: str) -> int:
     return total
 
 
-def queue_after_commit(task, *args, **kwargs) -> None:
+def queue_after_commit(task, *args, countdown: float = 0, **kwargs) -> None:
     """task.delay(*args, **kwargs) once the current transaction commits, in the current
-    organisation's schema. Pinned: tenant-schemas-celery queues a task for the schema
-    current when it is sent, and the on_commit callback may run after the caller's
-    schema_context has ended. robust: a failure to queue is logged and never turns into
-    an error for the caller (e.g. an answer to a charger)."""
+    organisation's schema; with `countdown`, that many seconds later. Pinned:
+    tenant-schemas-celery queues a task for the schema current when it is sent, and the
+    on_commit callback may run after the caller's schema_context has ended. robust: a
+    failure to queue is logged and never turns into an error for the caller (e.g. an
+    answer to a charger).
+
+    A countdown means "not before the caller's answer is out" (e.g. after a BootNotification
+    or SignCertificate answer). Eager Celery (tests, CELERY_TASK_ALWAYS_EAGER) would run the task right here,
+    inside the charger's own receive path, where the answers to the task's calls could never
+    be read; there the task's body runs in a thread of its own after the countdown instead."""
+    from celery import current_app
     from django.db import connection, transaction
 
     schema = connection.schema_name
 
     def queue():
         with schema_context(schema):
-            task.delay(*args, **kwargs)
+            if not countdown:
+                task.delay(*args, **kwargs)
+            elif current_app.conf.task_always_eager:
+                threading.Timer(countdown, _run_in_thread, args=(task, schema, args, kwargs)).start()
+            else:
+                task.apply_async(args=args, kwargs=kwargs, countdown=countdown)
 
     transaction.on_commit(queue, robust=True)
+
+
+def _run_in_thread(task, schema: str, args: tuple, kwargs: dict) -> None:
+    from django.db import connection
+
+    try:
+        with schema_context(schema):
+            task(*args, **kwargs)
+    except Exception:
+        logger.exception("%s failed (eager, in a thread) in %s", task.name, schema)
+    finally:
+        # The thread's own connection: nothing else would close it.
+        connection.close()

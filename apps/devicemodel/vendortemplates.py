@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django_tenants.utils import schema_context
 
 from apps.chargers.models import ChargePoint, RegistrationStatus
+from apps.core.tenancy import queue_after_commit
 from apps.devicemodel.models import TemplateApplication, VendorTemplate
 
 log = logging.getLogger(__name__)
@@ -167,38 +166,7 @@ def provisioning_boot(*, charge_point_id: int, registration_status: str) -> Temp
         template_revision=template.revision,
         trigger=trigger,
     )
-    _queue_run(run.pk)
-    return run
-
-
-def _queue_run(run_id: int) -> None:
-    """Run the template after commit, a moment later, in this schema (pinned: on_commit may
-    fire after the caller's schema_context ended)."""
-    from celery import current_app
-
     from apps.devicemodel.tasks import template_run
 
-    schema = connection.schema_name
-
-    def queue():
-        with schema_context(schema):
-            if current_app.conf.task_always_eager:
-                # Eager Celery (dev, tests) would run it right here, inside the charger's own
-                # receive path (the boot handler): its answers could never be read.
-                threading.Timer(BOOT_DELAY, _run_in_thread, args=(schema, run_id)).start()
-            else:
-                template_run.apply_async(args=[run_id], countdown=BOOT_DELAY)
-
-    transaction.on_commit(queue, robust=True)
-
-
-def _run_in_thread(schema: str, run_id: int) -> None:
-    from apps.devicemodel.provisioning import template_apply
-
-    try:
-        with schema_context(schema):
-            template_apply(run_id=run_id)
-    except Exception:
-        log.exception("vendor template run %s failed", run_id)
-    finally:
-        connection.close()
+    queue_after_commit(template_run, run.pk, countdown=BOOT_DELAY)
+    return run
