@@ -232,6 +232,26 @@ def connector_status_record(
     return next(iter(Connector.objects.raw(sql, [values[name] for name in params])))
 
 
+@transaction.atomic
+def connector_status_record_many(*, items: list[dict]) -> list[None]:
+    """connector_status_record for many notifications (apps.csms.batching), all or nothing:
+    each one's statement, sent together in one pipeline. In order, so two notifications of
+    one connector in a batch end as they would one after the other."""
+    sql, params = _connector_status_sql()
+    defaults = {
+        name: Connector._meta.get_field(name[8:]).get_default() for name in params if name.startswith("default:")
+    }
+    now = timezone.now()
+    rows = []
+    for item in items:
+        values = {"error_code": "", "info": "", "vendor_id": "", "vendor_error_code": "", **item, **defaults}
+        values["received_at"] = now
+        rows.append([values[name] for name in params])
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+    return [None] * len(items)
+
+
 _STATUS_FIELDS = ("status", "error_code", "info", "vendor_id", "vendor_error_code")
 
 

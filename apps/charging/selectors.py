@@ -47,6 +47,11 @@ def id_token_info_for_charging(*, id_tag: str, charge_point_id: int) -> IdTokenI
     info = id_token_info(id_tag=id_tag)
     if info.status != IdToken.Status.ACCEPTED:
         return info
+    if info.token is not None and info.token.owner_id is None:
+        # No driver behind the card (most fleet and roaming cards): no wallet can apply, and
+        # this is the Authorize/StartTransaction hot path, so skip the two lookups that
+        # would only say so ("token has no driver").
+        return info
     from apps.chargers.models import ChargePoint
     from apps.wallets.selectors import wallet_authorization_for_id_tag
 

@@ -1,4 +1,4 @@
-"""The MeterValues batcher (apps.csms.batching): behaviour only, never timing.
+"""The group commit of MeterValues and StatusNotification (apps.csms.batching): behaviour only, never timing.
 
 The batcher's database call runs inline on the test's connection (inside its rolled-back
 transaction), on a real event loop: DJANGO_ALLOW_ASYNC_UNSAFE lets the ORM run on the
@@ -17,7 +17,7 @@ from apps.chargers.services import charge_point_create
 from apps.charging import services as charging
 from apps.charging.models import MeterValue
 from apps.charging.services import id_token_create, transaction_start
-from apps.csms.batching import MeterValuesBatcher
+from apps.csms.batching import GroupCommit
 
 T0 = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
 
@@ -69,7 +69,7 @@ def _item(cp, minute: int, value: str = "1", **extra) -> dict:
 def test_concurrent_requests_of_many_chargers_are_all_stored_in_one_write(setup):
     schema, cps, tx = setup
     db = InlineDb()
-    batcher = MeterValuesBatcher(db=db, delay=0.001)
+    batcher = GroupCommit(charging, "meter_values_record_many", db=db, delay=0.001)
     items = [_item(cp, minute) for cp in cps for minute in range(5)]
     items[0]["transaction_id"] = tx.transaction_id
 
@@ -86,7 +86,7 @@ def test_concurrent_requests_of_many_chargers_are_all_stored_in_one_write(setup)
 def test_items_arriving_during_a_write_go_in_the_next_one(setup):
     schema, cps, _ = setup
     db = InlineDb()
-    batcher = MeterValuesBatcher(db=db, delay=0.001)
+    batcher = GroupCommit(charging, "meter_values_record_many", db=db, delay=0.001)
 
     async def main():
         db.gate = asyncio.Event()
@@ -105,7 +105,7 @@ def test_items_arriving_during_a_write_go_in_the_next_one(setup):
 def test_a_request_is_answered_only_after_its_write_returned(setup):
     schema, cps, _ = setup
     db = InlineDb()
-    batcher = MeterValuesBatcher(db=db, delay=0.001)
+    batcher = GroupCommit(charging, "meter_values_record_many", db=db, delay=0.001)
     answered_with_rows = []
 
     async def handler(item):
@@ -128,7 +128,7 @@ def test_a_request_is_answered_only_after_its_write_returned(setup):
 def test_a_bad_item_fails_alone_with_the_error_it_would_have_had(setup):
     schema, cps, _ = setup
     db = InlineDb()
-    batcher = MeterValuesBatcher(db=db, delay=0.001)
+    batcher = GroupCommit(charging, "meter_values_record_many", db=db, delay=0.001)
     bad = _item(cps[1], 1, unit="X" * 15)  # 2.x allows 20 characters, the column 12
     items = [_item(cps[0], 1), bad, _item(cps[2], 1)]
 
@@ -156,7 +156,7 @@ def test_the_1_6_handler_is_answered_after_the_batch_and_errors_become_internal_
 
     schema, cps, tx = setup
     db = InlineDb()
-    monkeypatch.setattr(batching, "meter_values", MeterValuesBatcher(db=db, delay=0.001))
+    monkeypatch.setattr(batching, "meter_values", GroupCommit(charging, "meter_values_record_many", db=db, delay=0.001))
     monkeypatch.setattr(batching, "run_in_schema", db)
     sent = []
 
@@ -191,3 +191,61 @@ def test_the_1_6_handler_is_answered_after_the_batch_and_errors_become_internal_
     assert replies["b"][:3] == [4, "b", "InternalError"]
     assert MeterValue.objects.get().transaction_id == tx.pk
     assert db.calls[0] == ("failing_for_connector_2", 2)  # one batch, then one by one
+
+
+def test_status_notifications_of_many_chargers_in_one_write_newest_wins(setup):
+    from apps.chargers import services as chargers
+    from apps.chargers.models import Connector, ConnectorStatusHistory
+
+    schema, cps, _ = setup
+    db = InlineDb()
+    batcher = GroupCommit(chargers, "connector_status_record_many", db=db, delay=0.001)
+
+    def status(cp, status, minute, connector_id=1):
+        return dict(
+            charge_point_id=cp.pk,
+            evse_id=connector_id,
+            connector_id=connector_id,
+            status=status,
+            timestamp=T0 + timedelta(minutes=minute),
+        )
+
+    items = [status(cp, "Preparing", 1) for cp in cps]
+    # Late arrival inside the same batch: the older Available must not undo Charging.
+    items += [status(cps[0], "Charging", 5), status(cps[0], "Available", 3, connector_id=1)]
+    items.append(status(cps[1], "Faulted", 2, connector_id=2) | {"error_code": "GroundFailure", "info": "RCD"})
+
+    async def main():
+        return await asyncio.gather(*(batcher.record(schema, **item) for item in items))
+
+    assert asyncio.run(main()) == [None] * 6
+    assert db.calls == [("connector_status_record_many", 6)]
+    current = {(c.charge_point_id, c.connector_id): c for c in Connector.objects.filter(charge_point__in=cps)}
+    assert current[(cps[0].pk, 1)].status == "Charging"
+    assert current[(cps[0].pk, 1)].status_at == T0 + timedelta(minutes=5)
+    assert current[(cps[1].pk, 1)].status == current[(cps[2].pk, 1)].status == "Preparing"
+    faulted = current[(cps[1].pk, 2)]
+    assert (faulted.status, faulted.error_code, faulted.info) == ("Faulted", "GroundFailure", "RCD")
+    assert ConnectorStatusHistory.objects.filter(charge_point__in=cps).count() == 6
+
+
+def test_a_bad_status_in_a_batch_fails_only_its_own_charger(setup):
+    from apps.chargers import services as chargers
+    from apps.chargers.models import Connector
+
+    schema, cps, _ = setup
+    db = InlineDb()
+    batcher = GroupCommit(chargers, "connector_status_record_many", db=db, delay=0.001)
+    good = dict(charge_point_id=cps[0].pk, evse_id=1, connector_id=1, status="Available", timestamp=T0)
+    bad = dict(good, charge_point_id=cps[1].pk, status="X" * 500)  # longer than the column
+
+    async def main():
+        return await asyncio.gather(
+            batcher.record(schema, **good), batcher.record(schema, **bad), return_exceptions=True
+        )
+
+    ok, failed = asyncio.run(main())
+    assert ok is None and isinstance(failed, DataError)
+    assert list(Connector.objects.filter(charge_point__in=cps).values_list("charge_point_id", "status")) == [
+        (cps[0].pk, "Available")
+    ]

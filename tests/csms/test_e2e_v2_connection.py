@@ -102,8 +102,7 @@ def test_201_station_negotiates_boots_and_takes_console_commands(e2e_db, api_cli
         assert (bad.status_code, bad.json()["code"]) == (400, "PropertyConstraintViolation")
 
         # A malformed frame gets the 2.0.1 CALLERROR on the same, still open, connection.
-        run(ws.send("[2, 'not json"))
-        reply = json.loads(run(asyncio.wait_for(_next_frame(station), 5)))
+        reply = json.loads(run(asyncio.wait_for(_send_and_read_reply(station, ws, "[2, 'not json"), 5)))
         assert reply[:3] == [4, "-1", "RpcFrameworkError"]
         assert run(station.call(call201.Heartbeat())).current_time
     finally:
@@ -123,8 +122,9 @@ def test_201_station_negotiates_boots_and_takes_console_commands(e2e_db, api_cli
     assert logged == ["in", "out"]
 
 
-async def _next_frame(station):
-    # The library's receive loop is running; read the raw reply by wrapping its handler.
+async def _send_and_read_reply(station, ws, text):
+    # The library's receive loop is running; read the raw reply by wrapping its handler,
+    # wrapped before sending: the answer can arrive before the next line of a test runs.
     fut = asyncio.get_running_loop().create_future()
     original = station.route_message
 
@@ -135,6 +135,7 @@ async def _next_frame(station):
 
     station.route_message = spy
     try:
+        await ws.send(text)
         return await fut
     finally:
         station.route_message = original

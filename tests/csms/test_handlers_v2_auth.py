@@ -67,10 +67,11 @@ def test_iso15118_certificate_data_is_accepted_without_a_certificate_status(h):
     assert answer == {"idTokenInfo": {"status": "Accepted"}}
 
 
-def test_prepaid_driver_without_credit_is_no_credit(h, monkeypatch):
+def test_prepaid_driver_without_credit_is_no_credit(h, monkeypatch, tenant_a, make_user):
+    from apps.accounts.models import Role
     from apps.wallets import selectors as wallets
 
-    id_token_create(id_token="PREPAID")
+    id_token_create(id_token="PREPAID", owner=make_user(tenant_a, role=Role.DRIVER))
 
     class Verdict:
         allowed, reason = False, "balance too low"

@@ -295,8 +295,11 @@ class SessionBase:
 
         # Mixins are shared between versions: a route for a 2.1-only action must not answer
         # a 2.0.1 station, whose schema set does not even have that action.
-        handlers = (self.route_map.get(frame.action) or {}) if frame.action in self.known_actions else {}
-        handler = handlers.get("_on_action") or self.fallback_handler(frame.action)
+        handler = (
+            self.handler_for(frame.action)
+            if frame.action in self.known_actions
+            else self.fallback_handler(frame.action)
+        )
         if frame.message_type == SEND:
             # SEND is unconfirmed: validate and handle, never answer -- not even an error.
             await self._handle_send(frame, handler)

@@ -122,8 +122,10 @@ class V16Session(SessionBase, LibChargePoint):
     @on(Action.status_notification)
     async def on_status_notification(self, connector_id: int, error_code: str, status: str, **kw):
         self._connector(connector_id)
-        await self.db(
-            chargers.connector_status_record,
+        # Batched with other chargers' notifications; answered once stored (apps.csms.batching).
+        await batching.connector_status_record(
+            self._db,
+            self.ctx.schema,
             charge_point_id=self.ctx.charge_point_id,
             evse_id=connector_id,
             connector_id=connector_id,

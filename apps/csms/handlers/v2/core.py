@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from ocpp.routing import on
 
-from apps.chargers import services as chargers
 from apps.charging.locallists import local_list_boot
 from apps.core.timefmt import now_iso
+from apps.csms import batching
 from apps.csms import services as csms
 
 
@@ -39,8 +39,10 @@ class CoreMixin:
     async def on_status_notification(
         self, timestamp: str, connector_status: str, evse_id: int, connector_id: int, **kw
     ):
-        await self.db(
-            chargers.connector_status_record,
+        # Batched with other chargers' notifications; answered once stored (apps.csms.batching).
+        await batching.connector_status_record(
+            self._db,
+            self.ctx.schema,
             charge_point_id=self.ctx.charge_point_id,
             evse_id=self._id(evse_id, "evseId"),
             connector_id=self._id(connector_id, "connectorId"),
