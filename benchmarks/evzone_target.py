@@ -102,6 +102,10 @@ class EvzoneTarget:
             "--backlog",
             "4096",
             "--no-access-log",
+            # Stopping happens after the counts are taken; a consumer stuck in a channel-layer
+            # receive (see benchmarks/README.md) would otherwise hold every stop for 10 s.
+            "--timeout-graceful-shutdown",
+            "2",
             *os.environ.get("EVZONE_BENCH_UVICORN_ARGS", "").split(),
         ]
         if workers > 1:
