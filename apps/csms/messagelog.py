@@ -15,6 +15,7 @@ import time
 from collections import defaultdict
 from datetime import UTC, datetime
 
+import orjson
 import psycopg
 
 from apps.csms.db import run_in_public
@@ -89,7 +90,14 @@ _COLUMNS = (
     "latency_ms",
     "timestamp",
 )
-_dumps = json.JSONEncoder(separators=(",", ":")).encode
+_json_dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def _dumps(payload) -> str:
+    try:
+        return orjson.dumps(payload).decode()
+    except TypeError:  # e.g. an integer beyond 64 bits, which json writes
+        return _json_dumps(payload)
 
 
 def _copy(items: list[dict]) -> None:

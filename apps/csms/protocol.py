@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import fastjsonschema
+import orjson
 from jsonschema.exceptions import best_match
 from ocpp.messages import get_validator
 
@@ -104,9 +105,15 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
+# One decoder for every frame: json.loads with an option builds a new one per call. Not
+# orjson here: it reads integers beyond 64 bits as floats, and a 2**70 meterStop must stay
+# an integer to be reported as out of range (PropertyConstraintViolation), not as a type error.
+_decode = json.JSONDecoder(parse_constant=_reject_constant).decode
+
+
 def parse_frame(raw: str, errors: ErrorCodes, *, rpc21: bool = False) -> Frame:
     try:
-        msg = json.loads(raw, parse_constant=_reject_constant)
+        msg = _decode(raw)
     except (ValueError, TypeError, RecursionError):
         raise FrameError(errors.not_valid_json, "Message is not valid JSON.") from None
     if not isinstance(msg, list) or not msg:
@@ -220,13 +227,22 @@ def parse_timestamp(value: str, errors: ErrorCodes, name: str = "timestamp") -> 
     return parsed.astimezone(UTC)
 
 
+def _dumps(frame: list) -> str:
+    try:
+        return orjson.dumps(frame).decode()
+    except TypeError:
+        # orjson refuses what json also refuses (Decimal, sets), but also integers beyond
+        # 64 bits, which json writes: keep json's verdict for those.
+        return json.dumps(frame, separators=(",", ":"))
+
+
 def call_frame(unique_id: str, action: str, payload: dict) -> str:
-    return json.dumps([CALL, unique_id, action, payload], separators=(",", ":"))
+    return _dumps([CALL, unique_id, action, payload])
 
 
 def result_frame(unique_id: str, payload: dict) -> str:
-    return json.dumps([CALLRESULT, unique_id, payload], separators=(",", ":"))
+    return _dumps([CALLRESULT, unique_id, payload])
 
 
 def error_frame(unique_id: str, code: str, description: str, details: dict | None = None) -> str:
-    return json.dumps([CALLERROR, unique_id, code, description, details or {}], separators=(",", ":"))
+    return _dumps([CALLERROR, unique_id, code, description, details or {}])
