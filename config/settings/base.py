@@ -155,10 +155,15 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            # redis-py 8 defaults socket_timeout to 5 s, exactly channels-redis's 5 s BZPOPMIN
-            # wait: an idle consumer's receive then times out and the websocket dies. Give
-            # reads room above the server-side wait.
-            "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 5}],
+            # socket_timeout must be None, explicitly (redis-py 8 defaults it to 5 s). With any
+            # value redis-py writes each command through asyncio.wait_for(), which on Python
+            # 3.11 swallows a cancellation landing as the write completes (CPython gh-86296,
+            # fixed in 3.12 only). Channels cancels a consumer's receive when its websocket
+            # closes; swallowed, channels-redis's receive() looped BZPOPMIN forever and
+            # uvicorn never exited on SIGTERM (tests/csms/test_e2e_shutdown.py). A timeout
+            # is not needed: BZPOPMIN returns within 5 s server-side, and redis-py 8's
+            # default TCP keepalive (30 s idle + 3 x 5 s probes) notices a dead server.
+            "hosts": [{"address": REDIS_URL, "socket_timeout": None, "socket_connect_timeout": 5}],
             "prefix": "evzone",
         },
     }

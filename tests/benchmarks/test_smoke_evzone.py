@@ -91,10 +91,6 @@ def smoke(bench_database, tmp_path_factory) -> dict:
         "CELERY_BROKER_URL": "memory://localhost/",
         # Nothing under any var/: with both URLs set, the embedded servers are never started.
         "EVZONE_VAR_DIR": str(work / "var"),
-        # A websocket consumer sometimes outlives its connection (its channel-layer receive
-        # does not end when cancelled), and uvicorn then waits for it forever on SIGTERM;
-        # the harness would wait 10 s before killing each server.
-        "EVZONE_BENCH_UVICORN_ARGS": "--timeout-graceful-shutdown 2",
     }
     # Calls every 1-3 s instead of 30-60 s, so a few seconds exercise the whole mix.
     cmd = [
