@@ -3,6 +3,7 @@
 The OCPP endpoints (/ocpp/...) are added by apps.csms when it exists.
 """
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -27,6 +28,30 @@ def _warm_up() -> None:
 
 
 _warm_up()
+
+
+def _tune_gc() -> None:
+    """A web process keeps every connected charger's objects (~130 tracked by the garbage
+    collector each: protocol, consumer, session, tasks); with 10,000 chargers a full
+    collection walks 1.5 million objects and stops the event loop for up to a second,
+    every 7-15 s under CPython's default thresholds (700, 10, 10), because objects of
+    in-flight requests keep being promoted to the oldest generation. Measured with
+    OCPP_LOOP_WATCHDOG_MS during a 10,000-charger steady fleet.
+
+    - gc.freeze(): everything loaded at start-up (Django, the URLconfs, ~250,000 objects)
+      moves to the permanent generation, which no collection walks again.
+    - A young generation of 50,000 allocations instead of 700: requests finish before a
+      collection, so far fewer of their objects are promoted, and full collections become
+      rare. Cyclic garbage is still collected, young cycles as often as before in time.
+    OCPP_GC_THRESHOLDS="a,b,c" overrides the thresholds; "default" keeps CPython's."""
+    setting = os.environ.get("OCPP_GC_THRESHOLDS", "50000,20,20")
+    gc.collect()
+    gc.freeze()
+    if setting != "default":
+        gc.set_threshold(*(int(part) for part in setting.split(",")))
+
+
+_tune_gc()
 
 application = ProtocolTypeRouter(
     {

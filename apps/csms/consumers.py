@@ -19,7 +19,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from apps.chargers.services import charge_point_connected, charge_point_disconnected
-from apps.csms import throttle
+from apps.csms import throttle, watchdog
 from apps.csms.commands import charger_group
 from apps.csms.db import run_command_bookkeeping, run_in_schema
 from apps.csms.handlers import negotiate_subprotocol, session_class
@@ -113,6 +113,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def connect(self):
+        watchdog.ensure_started()
         tenant = self.scope["ocpp_tenant"]
         schema = tenant["schema"]
         identity = self.scope["url_route"]["kwargs"]["identity"]
