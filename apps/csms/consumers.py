@@ -10,12 +10,15 @@ arrives through the same receive path the command would otherwise block.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import time
 
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.conf import settings
 
 from apps.chargers.services import charge_point_connected, charge_point_disconnected
@@ -100,6 +103,50 @@ class OcppConsumer(AsyncWebsocketConsumer):
     group: str | None = None
     evicted = False
     _tasks: set[asyncio.Task] | None = None  # command tasks in flight, created with the first
+
+    async def __call__(self, scope, receive, send):
+        """Channels' AsyncConsumer.__call__ with a leaner loop. Channels waits on the
+        websocket and the channel layer together with asyncio.wait, creating a task and a
+        waiter for every frame; a charger's frames are the hot path and commands are rare,
+        so the frames get a plain loop and the channel layer a task of its own. Both
+        dispatch here; a command only acknowledges and starts its own task, so it never
+        needs to wait for a frame being handled (or the other way round)."""
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.channel_name = await self.channel_layer.new_channel()
+        self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
+        self.base_send = send
+        layer_task = asyncio.ensure_future(self._channel_layer_loop())
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
+        finally:
+            layer_task.cancel()
+            try:
+                await layer_task
+            except asyncio.CancelledError:
+                pass
+
+    async def _channel_layer_loop(self):
+        while True:
+            try:
+                message = await self.channel_receive()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Redis unreachable: the charger stays connected (its frames do not need
+                # Redis); commands reach it again once the layer answers.
+                logger.exception("ocpp: channel layer receive failed for %s", self.channel_name)
+                await asyncio.sleep(1)
+                continue
+            try:
+                await self.dispatch(message)
+            except StopConsumer:
+                return
+            except Exception:
+                logger.exception("ocpp: channel layer message %s failed", message.get("type"))
 
     async def dispatch(self, message):
         # Channels runs close_old_connections() on its sync thread before every message

@@ -203,11 +203,15 @@ class MessageLogBuffer:
             self._wake.set()
 
     def _ensure_task(self) -> None:
+        # Called for every frame: no get_running_loop() unless needed (on Python 3.11 each
+        # call makes a getpid() system call). A writer task that finished, or whose loop was
+        # closed (tests run one loop after another), is replaced.
+        if self._task is not None and not self._task.done() and not self._loop.is_closed():
+            return
         loop = asyncio.get_running_loop()
-        if self._task is None or self._task.done() or self._loop is not loop:
-            self._loop = loop
-            self._wake = asyncio.Event()
-            self._task = loop.create_task(self._run())
+        self._loop = loop
+        self._wake = asyncio.Event()
+        self._task = loop.create_task(self._run())
 
     async def _run(self) -> None:
         while True:
