@@ -59,6 +59,7 @@ class EvzoneTarget:
         self.log_dir = log_dir
         self.server: ServerProcess | None = None
         self.port = 0
+        self.workers = 1
         self.setup_info: dict = {}
         self.password = PASSWORD
 
@@ -84,8 +85,12 @@ class EvzoneTarget:
         return json.loads(done.stdout.strip().splitlines()[-1])
 
     # ------------------------------------------------------------------ serving
-    def start(self, workers: int = 1) -> None:
-        self.port = free_port()
+    def start(self, workers: int = 1, *, same_port: bool = False, log_suffix: str = "") -> None:
+        """`same_port`: a restart, on the port of the server before; returns as soon as
+        the port accepts connections, as chargers waiting to reconnect would notice."""
+        if not same_port:
+            self.port = free_port()
+        self.workers = workers
         # As the Procfile's web process runs it (uvicorn picks its websocket and loop
         # implementations), plus a backlog deep enough for a reconnect storm.
         argv = [
@@ -102,16 +107,20 @@ class EvzoneTarget:
             "--backlog",
             "4096",
             "--no-access-log",
-            # Stopping happens after the counts are taken; a consumer stuck in a channel-layer
-            # receive (see benchmarks/README.md) would otherwise hold every stop for 10 s.
+            # A bound on every stop (the counts are taken before it): the restart storm stops
+            # a server holding thousands of connections.
             "--timeout-graceful-shutdown",
             "2",
             *os.environ.get("EVZONE_BENCH_UVICORN_ARGS", "").split(),
         ]
         if workers > 1:
             argv += ["--workers", str(workers)]
-        self.server = ServerProcess(argv, env=bench_env(), log_path=self.log_dir / f"evzone-{self.port}.log")
+        log_path = self.log_dir / f"evzone-{self.port}{log_suffix}.log"
+        self.server = ServerProcess(argv, env=bench_env(), log_path=log_path)
         self.server.wait_port(self.port, 90, "EVzone (uvicorn config.asgi)")
+        if same_port and workers == 1:
+            # One process imports the application before it listens: open means ready.
+            return
         # uvicorn --workers listens in the parent before the workers have imported Django.
         self._wait_http(90)
 

@@ -10,7 +10,11 @@ Phases, driven by the parent through a shared integer:
   0 loaded → 1 connect (steady/throughput: connect + BootNotification with bounded
   concurrency; storm: every charger at once, retrying until Accepted or the deadline)
   → 2 measure (steady: every charger one call every 30–60 s; throughput: closed loop)
-  → 3 stop (no new calls, wait for outstanding answers, close, report).
+  → 5 stop (no new calls, wait for outstanding answers, close, report).
+The storm after a restart (`restart=True`) connects as the steady fleet does, then
+  → 3 server down (the parent is about to stop the server: the closes that follow are
+  expected, not drops) → 4 reconnect (the server listens again: every charger at once,
+  as in the cold storm, timed from this instant) → 5 stop.
 
 Standalone, against a server that is already running:
 
@@ -36,7 +40,7 @@ from dataclasses import asdict, dataclass, field
 
 from benchmarks import ocppj
 
-PHASE_LOADED, PHASE_CONNECT, PHASE_MEASURE, PHASE_STOP = 0, 1, 2, 3
+PHASE_LOADED, PHASE_CONNECT, PHASE_MEASURE, PHASE_SERVER_DOWN, PHASE_RECONNECT, PHASE_STOP = 0, 1, 2, 3, 4, 5
 
 
 @dataclass
@@ -51,6 +55,10 @@ class FleetConfig:
     connect_concurrency: int = 100  # per process, steady/throughput connect phase
     connect_deadline: float = 120.0  # seconds for the connect phase / the storm
     call_timeout: float = 30.0
+    # storm only: first connect the fleet as the steady ramp does, then, when the parent
+    # has restarted the server, reconnect everyone at once within storm_deadline seconds.
+    restart: bool = False
+    storm_deadline: float = 0.0  # 0: connect_deadline
     drain_timeout: float = 10.0
     open_timeout: float = 30.0
     seed: int = 8
@@ -94,6 +102,7 @@ class Worker:
         self.rejected: dict[str, int] = {}
         self.commands_received = 0
         self.dropped = 0
+        self.closed_by_restart = 0
         self.busy_skips = 0
 
     # ------------------------------------------------------------------ phases
@@ -109,14 +118,20 @@ class Worker:
         cpu0 = time.process_time()
         deadline = t0 + self.cfg.connect_deadline
         storm = self.cfg.scenario == "storm"
-        sem = asyncio.Semaphore(len(self.chargers) if storm else self.cfg.connect_concurrency)
+        at_once = storm and not self.cfg.restart
+        sem = asyncio.Semaphore(len(self.chargers) if at_once else self.cfg.connect_concurrency)
         await asyncio.gather(*(self.connect_one(c, t0, deadline, sem) for c in self.chargers))
         connect_s = time.monotonic() - t0
         connect_cpu = time.process_time() - cpu0
         connected = sum(c.open for c in self.chargers)
         self.queue.put(("connected", self.proc, {"connected": connected, "connect_s": connect_s}))
         window = {}
-        if not storm:
+        ramp = None
+        if storm and self.cfg.restart:
+            ramp = await self.restart_storm(connected, connect_s)
+            connected, connect_s = ramp.pop("reconnected"), ramp.pop("reconnect_s")
+            await self.wait_phase(PHASE_STOP)
+        elif not storm:
             await self.wait_phase(PHASE_MEASURE)
             window = await self.measure()
         else:
@@ -137,11 +152,41 @@ class Worker:
                     "accept_s": self.accept_s.tolist(),
                     "boot_ms": self.boot_ms.tolist(),
                     "open_at_end": open_at_end,
+                    "closed_by_restart": self.closed_by_restart,
+                    **({"ramp": ramp} if ramp is not None else {}),
                     **window,
                     "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 },
             )
         )
+
+    async def restart_storm(self, connected: int, connect_s: float) -> dict:
+        """After the ramp: wait while the parent restarts the server, then reconnect every
+        charger at the same instant. The counters the storm row reports (attempts,
+        failures by kind, time to Accepted) are the reconnect's; the ramp's go apart."""
+        await self.wait_phase(PHASE_SERVER_DOWN)
+        ramp = {
+            "connected": connected,
+            "connect_s": connect_s,
+            "connect_attempts": self.connect_attempts,
+            "connect_failures": self.connect_failures,
+        }
+        self.connect_attempts, self.connect_failures = 0, {}
+        self.accept_s, self.boot_ms = array("d"), array("d")
+        await self.wait_phase(PHASE_RECONNECT)
+        t0 = time.monotonic()
+        # A connection whose close has not reached us yet is dead all the same.
+        for c in self.chargers:
+            if c.ws is not None:
+                c.ws.transport.abort()
+            c.ws, c.open, c.accepted = None, False, False
+        sem = asyncio.Semaphore(len(self.chargers))
+        deadline = t0 + (self.cfg.storm_deadline or self.cfg.connect_deadline)
+        await asyncio.gather(*(self.connect_one(c, t0, deadline, sem) for c in self.chargers))
+        ramp["reconnect_s"] = time.monotonic() - t0
+        ramp["reconnected"] = sum(c.open for c in self.chargers)
+        self.queue.put(("reconnected", self.proc, {"connected": ramp["reconnected"], "connect_s": ramp["reconnect_s"]}))
+        return ramp
 
     # ------------------------------------------------------------------ connecting
     async def connect_one(self, c: ocppj.Charger, t0: float, deadline: float, sem: asyncio.Semaphore) -> None:
@@ -245,12 +290,17 @@ class Worker:
                 if self.closed_loop and self.measuring and not self.stopping:
                     await self.send_next(c)
         except Exception as exc:  # noqa: BLE001
-            if not self.stopping:
+            if not self.stopping and self.phase.value < PHASE_SERVER_DOWN:
                 _bump(self.errors, f"reader:{type(exc).__name__}")
         finally:
-            if c.open and not self.stopping and self.phase.value < PHASE_STOP:
-                self.dropped += 1
-            c.open = False
+            if c.ws is ws and c.open:
+                if self.stopping or self.phase.value >= PHASE_STOP:
+                    pass
+                elif self.phase.value >= PHASE_SERVER_DOWN:
+                    self.closed_by_restart += 1
+                else:
+                    self.dropped += 1
+                c.open = False
 
     async def measure(self) -> dict:
         cfg, rnd = self.cfg, self.rnd
@@ -362,6 +412,7 @@ class FleetResult:
     rejected: dict = field(default_factory=dict)
     by_action: dict = field(default_factory=dict)
     dropped: int = 0
+    closed_by_restart: int = 0
     open_at_end: int = 0
     unanswered: int = 0
     commands_received: int = 0
@@ -371,6 +422,7 @@ class FleetResult:
     generator_cpu_pct: float = 0.0
     generator_rss_mb: float = 0.0
     procs_reported: int = 0
+    ramp: dict | None = None  # storm after a restart: the fleet's first connect
 
     def summary(self) -> dict:
         d = {k: v for k, v in asdict(self).items() if k not in ("latency_ms", "boot_ms", "accept_s")}
@@ -420,7 +472,7 @@ class Fleet:
             )
             for i in range(self.procs)
         ]
-        self.reports: dict[str, dict[int, dict]] = {"loaded": {}, "connected": {}, "done": {}}
+        self.reports: dict[str, dict[int, dict]] = {"loaded": {}, "connected": {}, "reconnected": {}, "done": {}}
 
     async def _collect(self, kind: str, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -456,6 +508,24 @@ class Fleet:
     def measure(self) -> None:
         self.phase.value = PHASE_MEASURE
 
+    def server_down(self) -> None:
+        """Storm after a restart: say so before stopping the server, so that the closes
+        the generators see next count as the restart's, not as drops."""
+        self.phase.value = PHASE_SERVER_DOWN
+
+    async def reconnect(self) -> dict:
+        """Storm after a restart, once the server listens again: everyone reconnects at
+        once; returns as connect() does, for the reconnect."""
+        self.phase.value = PHASE_RECONNECT
+        deadline = (self.cfg.storm_deadline or self.cfg.connect_deadline) + self.cfg.open_timeout + 15
+        ok = await self._collect("reconnected", deadline)
+        rep = self.reports["reconnected"].values()
+        return {
+            "connected": sum(r["connected"] for r in rep),
+            "connect_s": max((r["connect_s"] for r in rep), default=0.0),
+            "complete": ok,
+        }
+
     async def stop(self) -> FleetResult:
         self.phase.value = PHASE_STOP
         await self._collect("done", self.cfg.drain_timeout + 30)
@@ -480,6 +550,7 @@ class Fleet:
                 "unanswered",
                 "commands_received",
                 "connect_attempts",
+                "closed_by_restart",
             ):
                 setattr(r, name, getattr(r, name) + rep.get(name, 0))
             r.connect_s = max(r.connect_s, rep.get("connect_s", 0.0))
@@ -491,6 +562,18 @@ class Fleet:
             r.boot_ms.extend(rep.get("boot_ms", ()))
             r.accept_s.extend(rep.get("accept_s", ()))
             cpu += rep.get("window_cpu_s", 0.0)
+            if "ramp" in rep:
+                ramp = r.ramp = r.ramp or {
+                    "connected": 0,
+                    "connect_s": 0.0,
+                    "connect_attempts": 0,
+                    "connect_failures": {},
+                }
+                ramp["connected"] += rep["ramp"]["connected"]
+                ramp["connect_attempts"] += rep["ramp"]["connect_attempts"]
+                ramp["connect_s"] = round(max(ramp["connect_s"], rep["ramp"]["connect_s"]), 2)
+                for k, v in rep["ramp"]["connect_failures"].items():
+                    _bump(ramp["connect_failures"], k, v)
             r.generator_rss_mb = round(r.generator_rss_mb + rep.get("maxrss_mb", 0.0), 1)
         if r.procs_reported < self.procs:
             _bump(r.errors, "generator process lost", self.procs - r.procs_reported)

@@ -50,13 +50,16 @@ class CeilingTarget:
         self.log_dir = log_dir
         self.server: ServerProcess | None = None
         self.port = self.http_port = 0
+        self.ports: list[int] = []
+        self.workers = 1
         self.password = CEILING_PASSWORD
 
     def prepare(self, chargers: int) -> None:
         pass
 
-    def start(self, workers: int = 1) -> None:
-        ports = free_ports(2 + (workers if workers > 1 else 0))
+    def start(self, workers: int = 1, *, same_port: bool = False, log_suffix: str = "") -> None:
+        ports = self.ports if same_port else free_ports(2 + (workers if workers > 1 else 0))
+        self.ports, self.workers = ports, workers
         self.port, self.http_port = ports[0], ports[1]
         argv = [
             sys.executable,
@@ -73,8 +76,10 @@ class CeilingTarget:
         ]
         if workers > 1:
             argv += ["--peer-ports", ",".join(map(str, ports[2:]))]
-        self.server = ServerProcess(argv, log_path=self.log_dir / f"ceiling-{self.port}.log")
+        self.server = ServerProcess(argv, log_path=self.log_dir / f"ceiling-{self.port}{log_suffix}.log")
         self.server.wait_port(self.port, 30, "ceiling server")
+        if same_port:
+            return  # a restart: the storm starts as soon as the websocket port answers
         self.server.wait_port(self.http_port, 30, "ceiling server (control port)")
         if workers > 1:
             for p in ports[2:]:
@@ -101,6 +106,19 @@ class CeilingTarget:
     @property
     def api(self) -> dict:
         return {"host": HOST, "port": self.http_port, "headers": {"Authorization": "Token ceiling"}}
+
+
+def restart_server(target) -> dict:
+    """Stop the target's server as a deploy does (SIGTERM, then its graceful shutdown --
+    uvicorn's is 2 s here; SIGKILL of its process group only after 10 s) and start the
+    same command again on the same port. Returns once the websocket port accepts
+    connections again (the instant waiting chargers would get in), with the times."""
+    t0 = time.monotonic()
+    target.stop()
+    t1 = time.monotonic()
+    target.start(target.workers, same_port=True, log_suffix="-restarted")
+    t2 = time.monotonic()
+    return {"stop_s": round(t1 - t0, 2), "start_s": round(t2 - t1, 2), "down_s": round(t2 - t0, 2)}
 
 
 def make_target(name: str, log_dir: Path):
@@ -211,11 +229,15 @@ async def fleet_run(
     target, args, *, scenario: str, chargers: int, commands_rate: float = 0.0, workers: int = 1
 ) -> dict:
     procs = args.procs or (1 if chargers <= 2000 or scenario == "throughput" else min(2, os.cpu_count() or 1))
-    storm = scenario == "storm"
-    deadline = args.storm_deadline if storm else (args.connect_deadline or max(60.0, chargers / 50))
+    storm = scenario.startswith("storm")
+    restart = scenario == "storm-restart"
+    ramp_deadline = args.connect_deadline or max(60.0, chargers / 50)
+    deadline = args.storm_deadline if storm and not restart else ramp_deadline
     cfg = FleetConfig(
         url=target.ws_url,
-        scenario="steady" if scenario == "commands" else scenario,
+        scenario="storm" if storm else "steady" if scenario == "commands" else scenario,
+        restart=restart,
+        storm_deadline=args.storm_deadline if restart else 0.0,
         chargers=chargers,
         password=target.password,
         interval_min=args.interval[0],
@@ -233,15 +255,22 @@ async def fleet_run(
         "chargers": chargers,
         "generator_procs": fleet.procs,
     }
+    restarted = None
     try:
         await fleet.start()
+        if restart:
+            # The fleet connects and boots as the steady ramp does; then the server goes
+            # down under it and comes back on the same port, and everyone reconnects at once.
+            await fleet.connect()
+            fleet.server_down()
+            restarted = await asyncio.to_thread(restart_server, target)
         rss_idle = rss_bytes(server_pids())
         meter = ResourceMeter(server_pids)
         services = ResourceMeter(target.service_pids)
         if storm:
             meter.start()
             services.start()
-        connect = await fleet.connect()
+        connect = await (fleet.reconnect() if restart else fleet.connect())
         rss_connected = rss_bytes(server_pids())
         commands = None
         if not storm:
@@ -276,6 +305,8 @@ async def fleet_run(
         kb_per_charger=round((rss_connected - rss_idle) / 1024 / connected, 1) if connected else None,
     )
     row.update(connected=connected, connect_s=round(connect["connect_s"], 2), fleet=summary, server=server)
+    if restarted is not None:
+        row["restart"] = restarted
     if service_use:
         row["services"] = service_use
     if commands is not None:
@@ -344,22 +375,30 @@ async def run_scenario(name: str, args, log_dir: Path) -> list[dict]:
     targets = [args.target]
     if name == "throughput" and args.target == "evzone":
         targets = ["ceiling", "evzone"]  # the ceiling measured in the same run, for the ratio
+    variants = [name]
+    if name == "storm":
+        variants = {"cold": ["storm"], "restart": ["storm-restart"], "both": ["storm", "storm-restart"]}[
+            args.storm_mode
+        ]
     for tname in targets:
-        target = make_target(tname, log_dir)
-        target.prepare(chargers)
-        target.start(1)
-        try:
-            rows.append(
-                await fleet_run(
-                    target,
-                    args,
-                    scenario=name,
-                    chargers=chargers,
-                    commands_rate=args.command_rate if name == "commands" else 0.0,
+        for variant in variants:
+            # A fresh server and, for EVzone, a fresh password hash each time: nothing any
+            # earlier fleet left in a cache can make a cold storm warm.
+            target = make_target(tname, log_dir)
+            target.prepare(chargers)
+            target.start(1)
+            try:
+                rows.append(
+                    await fleet_run(
+                        target,
+                        args,
+                        scenario=variant,
+                        chargers=chargers,
+                        commands_rate=args.command_rate if name == "commands" else 0.0,
+                    )
                 )
-            )
-        finally:
-            target.stop()
+            finally:
+                target.stop()
     if len(rows) == 2 and rows[0].get("msgs_per_s"):
         rows[1]["ratio_to_ceiling"] = round(rows[1].get("msgs_per_s", 0) / rows[0]["msgs_per_s"], 3)
     return rows
@@ -391,7 +430,8 @@ def table_row(row: dict) -> list[str]:
     f = row["fleet"]
     lat = f["latency_ms"]
     notes = []
-    if row["scenario"] == "storm":
+    storm = row["scenario"].startswith("storm")
+    if storm:
         lat = {k: round(v * 1000, 1) if isinstance(v, float) else v for k, v in f["accept_s"].items()}
         notes.append(
             f"all Accepted in {f['all_accepted_s']} s"
@@ -399,6 +439,14 @@ def table_row(row: dict) -> list[str]:
             else f"NOT all Accepted ({len_or(f, 'accept_s')}/{row['chargers']})"
         )
         notes.append(f"attempts {f['connect_attempts']}")
+    if "restart" in row:
+        ramp, r = f.get("ramp") or {}, row["restart"]
+        notes.append(
+            f"before: {ramp.get('connected')} connected in {ramp.get('connect_s')} s"
+            + (f" (failures {ramp['connect_failures']})" if ramp.get("connect_failures") else "")
+            + f"; restart: stopped in {r['stop_s']} s, listening again {r['start_s']} s later"
+            + f"; {f['closed_by_restart']} closes seen before the reconnect"
+        )
     if f["connect_failures"]:
         notes.append("connect failures " + ", ".join(f"{k}={v}" for k, v in f["connect_failures"].items()))
     if f["errors"]:
@@ -422,7 +470,7 @@ def table_row(row: dict) -> list[str]:
     if "services" in row:
         notes.append(f"pg+redis CPU {row['services']['cpu_pct']}%")
     srv = row["server"]
-    answered = f["answered"] if row["scenario"] != "storm" else "-"
+    answered = f["answered"] if not storm else "-"
     return [
         row["target"],
         row["scenario"],
@@ -455,6 +503,7 @@ def print_table(rows: list[dict]) -> None:
         print(" ".join(c.ljust(w) if w else c for c, (_, w) in zip(cells, COLUMNS, strict=True)))
     print(
         "(storm rows: p50/p95/p99 are the times until a charger's BootNotification was Accepted, in ms;"
+        " storm-restart: counted from the instant the restarted server listens, CPU over the reconnect;"
         " srv CPU% = server processes, 100% = one core)"
     )
 
@@ -482,7 +531,7 @@ def target_checks(rows: list[dict]) -> list[str]:
         if "commands" in row:
             p99 = row["commands"]["latency_ms"].get("p99")
             checks.append(("command p99 < 300 ms", p99 is not None and p99 < 300, f"{p99} ms"))
-        if row["scenario"] == "storm":
+        if row["scenario"].startswith("storm"):
             t = f["all_accepted_s"]
             checks.append(("storm all Accepted < 60 s", t is not None and t < 60, f"{t} s"))
         if "ratio_to_ceiling" in row:
@@ -513,6 +562,14 @@ def parse_args(argv=None):
     p.add_argument("--throughput-chargers", type=int, default=200)
     p.add_argument("--storm-chargers", type=int, default=0, help="storm fleet size (default: --chargers)")
     p.add_argument("--storm-deadline", type=float, default=90, help="seconds the storm may take")
+    p.add_argument(
+        "--storm-mode",
+        choices=["cold", "restart", "both"],
+        default="cold",
+        help="cold: a fresh server, every charger connects for the first time; restart: the fleet "
+        "connects, the server is stopped (SIGTERM) and started again on the same port, and every "
+        "charger reconnects at once (row storm-restart); both: one of each",
+    )
     p.add_argument("--connect-deadline", type=float, default=0, help="steady connect phase limit (0: auto)")
     p.add_argument(
         "--connect-concurrency",
@@ -558,7 +615,10 @@ def _budget(args) -> float:
         if s == "scaleout":
             total += 2 * len(args.workers_list) * per_fleet + 60 * len(args.workers_list)
         elif s == "storm":
-            total += args.storm_deadline + 90
+            storm_chargers = args.storm_chargers or args.chargers
+            ramp = args.connect_deadline or max(60.0, storm_chargers / 50)
+            cold, restart = args.storm_deadline + 90, ramp + 30 + args.storm_deadline + 90
+            total += {"cold": cold, "restart": restart, "both": cold + restart}[args.storm_mode]
         else:
             total += per_fleet * (2 if s == "throughput" and args.target == "evzone" else 1)
     if args.target == "evzone":

@@ -8,24 +8,67 @@ normally machine-generated, so 60,000 iterations (~12 ms) keeps an offline
 attack expensive. The hasher is called directly, not through
 PASSWORD_HASHERS, so test settings (MD5 for users) do not change it.
 
-A charger that reconnects (a network blip, a proxy restart) presents the same
-password again, and 12 ms of PBKDF2 per handshake adds up in a reconnect storm:
-`check_charger_password_cached` remembers successful checks per process. The
-cache holds only an HMAC, under a random key that never leaves the process, of
-(charger id, stored hash, password) -- never the password, nor anything that
-lets an attacker who reads memory test guesses faster than PBKDF2 without also
-reading the key. A new hash (password changed) simply never matches old entries.
-Only successes are cached: a wrong password always costs the full hash.
+Remembering successful checks
+-----------------------------
+A charger presents the same password on every reconnect, and even 12 ms of PBKDF2
+per handshake adds up: 5,000 chargers reconnecting after a deploy are ~70 s of CPU.
+`check_charger_password_cached` therefore remembers successes at two levels:
+
+1. Per process, a dict of HMACs under a random key that never leaves the process,
+   of (schema, charger id, stored hash, password). Gone when the process stops.
+2. Shared by every ASGI process and surviving their restarts, the Django cache
+   (Redis in every deployment), `OCPP_AUTH_CACHE_SECONDS` (default 24 h; 0 turns
+   this level off). The Redis key is `cpauth:` + HMAC(schema, charger id, stored
+   hash); the value is HMAC(schema, charger id, stored hash, password), both under
+   keys derived from SECRET_KEY (`salted_hmac`, distinct salts). A restart storm then
+   costs one Redis GET per handshake instead of PBKDF2.
+
+What this does and does not give away:
+
+- Never the password, and never a failure: a wrong password always pays the full
+  PBKDF2, cached or not, and is never written anywhere. Both levels bind the stored
+  hash, so a password change (new hash, new salt) never matches an old entry; the
+  old entries simply expire. Rotating SECRET_KEY invalidates every shared entry.
+- Someone who can read Redis but does not know SECRET_KEY learns nothing usable:
+  the keys do not say which charger they belong to, and testing a guess against a
+  value needs the HMAC key.
+- Someone who has SECRET_KEY and can read Redis and the charger's stored hash (the
+  database) can test password guesses for chargers with a live entry at the cost of
+  one HMAC-SHA256 instead of 60,000 PBKDF2 rounds, tens of thousands of times
+  cheaper. For the generated 32-character passwords (~190 bits) that changes
+  nothing; a short human-chosen password would fall much sooner than from the hash
+  alone. The TTL bounds how long an entry is there to attack. The same person can
+  also tell which chargers connected within the TTL (they can compute the keys).
+- Someone who has SECRET_KEY and the stored hash and can write Redis can plant an
+  entry for a password of their choice and log in as that charger. That is inside
+  the trust we already give them: SECRET_KEY signs sessions and password-reset
+  tokens, and whoever writes Redis can already push frames to chargers through the
+  channel layer and queue Celery tasks. Without SECRET_KEY, writing Redis can only
+  delete or corrupt entries, which costs PBKDF2 again, never a wrong accept: a value
+  copied to another charger's key does not verify there.
+- Redis unavailable: every cache error falls back to PBKDF2 (never a refusal, never
+  a 500), and the shared level is skipped for SHARED_BACKOFF_SECONDS so a storm does
+  not pay a failing round trip per handshake. A Redis that accepts connections but
+  never answers holds the handshake until the cache client's socket timeout, so
+  CACHES should set one.
 """
 
 import hashlib
 import hmac
+import logging
+import os
 import secrets
 import threading
+import time
 
+from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.core.cache import caches
 from django.core.exceptions import ValidationError
-from django.utils.crypto import get_random_string
+from django.db import connection
+from django.utils.crypto import get_random_string, salted_hmac
+
+logger = logging.getLogger(__name__)
 
 ITERATIONS = 60_000
 MIN_LENGTH = 16
@@ -62,36 +105,137 @@ def generate_charger_password() -> str:
 # Enough for every charger a process holds (10,000 per process is the design target)
 # plus churn; each entry is a 32-byte digest (~100 bytes with the dict slot).
 VERIFIED_CACHE_SIZE = 20_000
-_verified: dict[bytes, None] = {}
+# Value: when the shared entry was last written (time.time()), 0.0 if it was not.
+_verified: dict[bytes, float] = {}
 _verified_lock = threading.Lock()
 _cache_key = secrets.token_bytes(32)
 
+DEFAULT_SHARED_SECONDS = 24 * 3600
+SHARED_PREFIX = "cpauth:"
+SHARED_CACHE_ALIAS = "default"
+# After a cache error, how long handshakes skip the shared level (PBKDF2 only).
+SHARED_BACKOFF_SECONDS = 10.0
+_KEY_SALT = "apps.chargers.passwords.shared-key"
+_VALUE_SALT = "apps.chargers.passwords.shared-value"
+_shared_off_until = 0.0
 
-def _verified_key(charge_point_id: int, encoded: str, password: str) -> bytes:
-    # NUL separates the fields: none of them can contain one (printable ASCII password,
-    # Django's hash format), so two different triples never MAC the same message.
-    message = f"{charge_point_id}\0{encoded}\0{password}".encode()
+
+def shared_cache_seconds() -> int:
+    value = getattr(settings, "OCPP_AUTH_CACHE_SECONDS", None)
+    if value is None:
+        value = os.environ.get("OCPP_AUTH_CACHE_SECONDS", DEFAULT_SHARED_SECONDS)
+    return max(0, int(value))
+
+
+def _message(*fields) -> str:
+    # NUL separates the fields: none of them can contain one (schema names, integers,
+    # Django's hash format, printable ASCII passwords), so two different tuples never
+    # MAC the same message.
+    return "\0".join(str(f) for f in fields)
+
+
+def _verified_key(schema: str, charge_point_id: int, encoded: str, password: str) -> bytes:
+    message = _message(schema, charge_point_id, encoded, password).encode()
     return hmac.new(_cache_key, message, hashlib.sha256).digest()
 
 
-def check_charger_password_cached(password: str, encoded: str, *, charge_point_id: int) -> bool:
-    """check_charger_password, skipping PBKDF2 when this process verified the same
-    password against the same stored hash of the same charger before."""
-    if not encoded or not password or len(password) > MAX_LENGTH:
-        return False
-    key = _verified_key(charge_point_id, encoded, password)
-    if key in _verified:
-        return True
-    if not check_charger_password(password, encoded):
-        return False
+def _shared_key(schema: str, charge_point_id: int, encoded: str) -> str:
+    digest = salted_hmac(_KEY_SALT, _message(schema, charge_point_id, encoded), algorithm="sha256")
+    return SHARED_PREFIX + digest.hexdigest()
+
+
+def _shared_mac(schema: str, charge_point_id: int, encoded: str, password: str) -> str:
+    return salted_hmac(
+        _VALUE_SALT, _message(schema, charge_point_id, encoded, password), algorithm="sha256"
+    ).hexdigest()
+
+
+def _shared_failed(what: str, exc: Exception) -> None:
+    global _shared_off_until
+    first = time.monotonic() >= _shared_off_until
+    _shared_off_until = time.monotonic() + SHARED_BACKOFF_SECONDS
+    if first:
+        logger.warning("charger auth cache %s failed (%r); PBKDF2 only for %.0f s", what, exc, SHARED_BACKOFF_SECONDS)
+
+
+def _shared_lookup(key: str, mac: str) -> float | None:
+    """When the entry proving this password was written, or None (no such entry, or
+    not for this password, or the cache is unavailable)."""
+    try:
+        entry = caches[SHARED_CACHE_ALIAS].get(key)
+    except Exception as exc:  # noqa: BLE001 - any cache failure means "ask PBKDF2"
+        _shared_failed("read", exc)
+        return None
+    if not isinstance(entry, str):
+        return None
+    written, _, stored_mac = entry.partition(":")
+    if not hmac.compare_digest(stored_mac, mac):
+        return None
+    try:
+        return float(written)
+    except ValueError:
+        return 0.0
+
+
+def _shared_store(key: str, mac: str, ttl: int) -> float:
+    now = time.time()
+    try:
+        caches[SHARED_CACHE_ALIAS].set(key, f"{now:.0f}:{mac}", timeout=ttl)
+    except Exception as exc:  # noqa: BLE001 - the check succeeded; the cache is a bonus
+        _shared_failed("write", exc)
+        return 0.0
+    return now
+
+
+def _remember(key: bytes, written: float) -> None:
     with _verified_lock:
-        _verified[key] = None
+        _verified[key] = written
         if len(_verified) > VERIFIED_CACHE_SIZE:
             # Insertion order: the oldest verification goes first.
             del _verified[next(iter(_verified))]
+
+
+def check_charger_password_cached(
+    password: str, encoded: str, *, charge_point_id: int, schema: str | None = None
+) -> bool:
+    """check_charger_password, skipping PBKDF2 when this process, or any process
+    sharing the Django cache within OCPP_AUTH_CACHE_SECONDS, verified the same password
+    against the same stored hash of the same charger before. `schema` defaults to the
+    database connection's current tenant schema (charger ids are per schema)."""
+    if not encoded or not password or len(password) > MAX_LENGTH:
+        return False
+    if schema is None:
+        schema = getattr(connection, "schema_name", "")
+    local = _verified_key(schema, charge_point_id, encoded, password)
+    ttl = shared_cache_seconds()
+    use_shared = ttl > 0 and time.monotonic() >= _shared_off_until
+    written = _verified.get(local)
+    known_here = written is not None
+    if use_shared:
+        key = _shared_key(schema, charge_point_id, encoded)
+        mac = _shared_mac(schema, charge_point_id, encoded, password)
+        if written is None:
+            written = _shared_lookup(key, mac)
+    if written is None:
+        if not check_charger_password(password, encoded):
+            return False
+        _remember(local, _shared_store(key, mac, ttl) if use_shared else 0.0)
+        return True
+    # Verified before, here or by another process. A charger that keeps reconnecting to
+    # the same process never reads the shared entry: rewrite it once it is half its TTL
+    # old, so it is still there for the next restart.
+    if use_shared and time.time() - written > ttl / 2:
+        written = _shared_store(key, mac, ttl) or written
+        known_here = False
+    if not known_here:
+        _remember(local, written)
     return True
 
 
 def verified_cache_clear() -> None:
+    """Forget this process's verifications (as a restart does) and any cache-error
+    back-off. Entries in the shared cache stay until they expire."""
+    global _shared_off_until
     with _verified_lock:
         _verified.clear()
+    _shared_off_until = 0.0
