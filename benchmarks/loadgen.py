@@ -98,6 +98,7 @@ class Worker:
         self.sent = 0
         self.answered = 0
         self.by_action: dict[str, int] = {}
+        self.latency_by_action: dict[str, array] = {}
         self.errors: dict[str, int] = {}
         self.rejected: dict[str, int] = {}
         self.commands_received = 0
@@ -275,7 +276,9 @@ class Worker:
                 action = c.pending_action
                 c.pending_id = None
                 if self.measuring:
-                    self.latency_ms.append((time.monotonic() - c.pending_t0) * 1000)
+                    took = (time.monotonic() - c.pending_t0) * 1000
+                    self.latency_ms.append(took)
+                    self.latency_by_action.setdefault(action, array("d")).append(took)
                     self.answered += 1
                     _bump(self.by_action, action)
                 if kind == ocppj.CALLRESULT:
@@ -355,6 +358,7 @@ class Worker:
             "errors": self.errors,
             "rejected": self.rejected,
             "latency_ms": self.latency_ms.tolist(),
+            "latency_by_action": {a: v.tolist() for a, v in self.latency_by_action.items()},
             "commands_received": self.commands_received,
             "dropped": self.dropped,
             "busy_skips": self.busy_skips,
@@ -417,6 +421,7 @@ class FleetResult:
     unanswered: int = 0
     commands_received: int = 0
     latency_ms: list = field(default_factory=list)
+    latency_by_action: dict = field(default_factory=dict)
     boot_ms: list = field(default_factory=list)
     accept_s: list = field(default_factory=list)
     generator_cpu_pct: float = 0.0
@@ -425,8 +430,10 @@ class FleetResult:
     ramp: dict | None = None  # storm after a restart: the fleet's first connect
 
     def summary(self) -> dict:
-        d = {k: v for k, v in asdict(self).items() if k not in ("latency_ms", "boot_ms", "accept_s")}
+        skip = ("latency_ms", "latency_by_action", "boot_ms", "accept_s")
+        d = {k: v for k, v in asdict(self).items() if k not in skip}
         d["latency_ms"] = percentiles(self.latency_ms)
+        d["latency_by_action"] = {a: percentiles(v) for a, v in sorted(self.latency_by_action.items())}
         d["boot_ms"] = percentiles(self.boot_ms)
         d["accept_s"] = percentiles(self.accept_s)
         d["all_accepted_s"] = (
@@ -559,6 +566,8 @@ class Fleet:
                 for k, v in rep.get(name, {}).items():
                     _bump(getattr(r, name), k, v)
             r.latency_ms.extend(rep.get("latency_ms", ()))
+            for action, values in rep.get("latency_by_action", {}).items():
+                r.latency_by_action.setdefault(action, []).extend(values)
             r.boot_ms.extend(rep.get("boot_ms", ()))
             r.accept_s.extend(rep.get("accept_s", ()))
             cpu += rep.get("window_cpu_s", 0.0)

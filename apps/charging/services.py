@@ -4,6 +4,7 @@ import hashlib
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+import orjson
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
@@ -288,7 +289,7 @@ def meter_values_record_many(*, items: list[dict]) -> list[int]:
             tx_pks = {(cp, tx): pk for cp, tx, pk in found if (cp, tx) in wanted}
         counts, rows = [], []
         for item in items:
-            item_rows = _meter_value_rows(
+            item_rows = _meter_value_tuples(
                 charge_point_id=item["charge_point_id"],
                 connector_id=item["connector_id"],
                 meter_values=item["meter_values"],
@@ -297,10 +298,88 @@ def meter_values_record_many(*, items: list[dict]) -> list[int]:
             )
             counts.append(len(item_rows))
             rows.extend(item_rows)
-        # Retried requests, or the same sample twice in one batch, hit the unique constraint
-        # and are skipped, as in meter_values_record.
-        MeterValue.objects.bulk_create(rows, ignore_conflicts=True)
+        _meter_values_copy(rows)
     return counts
+
+
+# MeterValue columns in the order _meter_value_tuples produces them.
+_MV_COLUMNS = (
+    "charge_point_id",
+    "transaction_id",
+    "connector_id",
+    "evse_id",
+    "timestamp",
+    "measurand",
+    "phase",
+    "unit",
+    "context",
+    "location",
+    "value",
+    "raw_value",
+    "format",
+    "signed",
+)
+
+
+def _meter_value_tuples(
+    *, charge_point_id: int, connector_id: int, meter_values: list[dict], transaction_pk: int | None, evse_id
+) -> list[tuple]:
+    """The rows _meter_value_rows would build, as plain tuples (no model instances: under
+    load a model's __init__ and bulk_create's per-field preparation were most of a batch)."""
+    rows = []
+    evse = connector_id if evse_id is None else evse_id
+    for mv in meter_values:
+        for sv in mv["sampled_value"]:
+            fields = {k: sv.get(k) or default for k, default in SAMPLE_DEFAULTS.items()}
+            value, raw = _parse_value(sv["value"], fields["format"])
+            signed = sv.get("signed")
+            rows.append(
+                (
+                    charge_point_id,
+                    transaction_pk,
+                    connector_id,
+                    evse,
+                    mv["timestamp"],
+                    fields["measurand"],
+                    fields["phase"],
+                    fields["unit"],
+                    fields["context"],
+                    fields["location"],
+                    value,
+                    raw,
+                    fields["format"],
+                    None if signed is None else orjson.dumps(signed).decode(),
+                )
+            )
+    return rows
+
+
+def _meter_values_copy(rows: list[tuple]) -> None:
+    """Insert rows, skipping those the unique constraint already holds (retried requests,
+    the same sample twice in a batch), as bulk_create(ignore_conflicts=True) did: COPY into a
+    session-private staging table (psycopg writes COPY rows in C), then one INSERT ... SELECT
+    ... ON CONFLICT DO NOTHING. The staging table is created once per database connection
+    and emptied after each use, so a batch inside a larger transaction never sees another's."""
+    if not rows:
+        return
+    from django.db import connection
+
+    qn = connection.ops.quote_name
+    table = qn(MeterValue._meta.db_table)
+    cols = ", ".join(qn(c) for c in _MV_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS evzone_meter_value_in AS SELECT {cols} FROM {table} WITH NO DATA"
+        )
+        # The raw psycopg cursor: its errors become Django's (DataError...) as the ORM's would.
+        with (
+            connection.wrap_database_errors,
+            cursor.cursor.copy(f"COPY evzone_meter_value_in ({cols}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM evzone_meter_value_in ON CONFLICT DO NOTHING")
+        cursor.execute("DELETE FROM evzone_meter_value_in")
 
 
 @transaction.atomic
