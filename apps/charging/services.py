@@ -86,10 +86,9 @@ def transaction_start(
     transaction is stored whatever the authorisation says; the answer tells it whether
     to go on. Offline transactions arrive with past timestamps and are ordered by them."""
     key = _start_key(connector_id=connector_id, id_tag=id_tag, meter_start=meter_start, timestamp=timestamp)
-    existing = Transaction.objects.filter(charge_point_id=charge_point_id, start_key=key).first()
-    if existing is not None:
-        # A retry (our answer got lost): same transactionId, same verdict.
-        return existing, _info_for(existing)
+    # A retry (our answer got lost) is recognised by the unique start_key when it is saved
+    # below, and gets the same transactionId and verdict; no lookup first, since retries
+    # are rare and StartTransaction was the slowest call in the database pool under load.
     info = id_token_info_for_charging(id_tag=id_tag, charge_point_id=charge_point_id)
     status = info.status
     if (
@@ -116,6 +115,7 @@ def transaction_start(
         with transaction.atomic():
             tx.save()
     except IntegrityError:
+        # The same start again, or the same start racing itself on two connections.
         existing = Transaction.objects.get(charge_point_id=charge_point_id, start_key=key)
         return existing, _info_for(existing)
     # 1.6 transaction ids are ours: the primary key is unique within the organisation's schema.
