@@ -5,14 +5,10 @@ answered, no errors, every charger connected and Accepted — never timing.
 No database: these are plain tests (no `db` fixture); the harness runs in a subprocess.
 """
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-BASE_DIR = Path(__file__).resolve().parents[2]
+from tests.benchmarks.bench import assert_storm_all_accepted, run_ceiling
+
 CHARGERS = 50
 
 
@@ -20,31 +16,13 @@ CHARGERS = 50
 def smoke_results(tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("bench") / "smoke.json"
     # Calls every 1-3 s instead of 30-60 s, so ten seconds exercise the whole mix.
-    cmd = [
-        sys.executable,
-        "-m",
-        "benchmarks.run",
-        "--target",
-        "ceiling",
-        "--scenario",
-        "steady,storm",
-        "--chargers",
-        str(CHARGERS),
-        "--duration",
-        "8",
-        "--interval",
-        "1,3",
-        "--storm-deadline",
-        "20",
-        "--max-runtime",
-        "60",
-        "--json",
-        str(out),
-    ]
-    done = subprocess.run(cmd, cwd=BASE_DIR, capture_output=True, text=True, timeout=90)
-    assert done.returncode == 0, done.stdout + done.stderr
-    data = json.loads(out.read_text())
-    return {row["scenario"]: row for row in data["results"]}
+    rows = run_ceiling(
+        out,
+        *("--scenario", "steady,storm", "--chargers", str(CHARGERS), "--duration", "8", "--interval", "1,3"),
+        *("--storm-deadline", "20", "--max-runtime", "60"),
+        timeout=90,
+    )
+    return {row["scenario"]: row for row in rows}
 
 
 def test_steady_fleet_every_call_answered(smoke_results):
@@ -65,13 +43,28 @@ def test_steady_fleet_every_call_answered(smoke_results):
 
 
 def test_storm_all_accepted(smoke_results):
-    row = smoke_results["storm"]
+    assert_storm_all_accepted(smoke_results["storm"], CHARGERS)
+
+
+def test_storm_after_a_restart_everyone_back_and_accepted(tmp_path):
+    """--storm-mode restart: 50 chargers connect, the server is stopped with SIGTERM and
+    started again on the same port, and everyone reconnects at once."""
+    (row,) = run_ceiling(
+        tmp_path / "restart.json",
+        *("--scenario", "storm", "--storm-mode", "restart", "--chargers", str(CHARGERS)),
+        *("--storm-deadline", "20", "--max-runtime", "90"),
+    )
     fleet = row["fleet"]
-    assert row["connected"] == CHARGERS
-    assert fleet["connect_failures"] == {}
-    assert fleet["connect_attempts"] == CHARGERS
-    assert fleet["accept_s"]["n"] == CHARGERS
-    assert fleet["all_accepted_s"] is not None
+    assert row["scenario"] == "storm-restart"
+    # Before the restart: the whole fleet connected and booted.
+    assert fleet["ramp"]["connected"] == CHARGERS
+    assert fleet["ramp"]["connect_failures"] == {}
+    # The restart closed their connections (expected, so no drop, no error)...
+    assert fleet["closed_by_restart"] == CHARGERS
+    assert fleet["dropped"] == 0 and fleet["errors"] == {}
+    assert row["restart"]["down_s"] > 0
+    # ...and each one reconnected and was Accepted, at the first attempt.
+    assert_storm_all_accepted(row, CHARGERS)
 
 
 def test_simulated_frames_are_valid_ocpp16():
