@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 import orjson
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db import transaction as db_transaction
 
 from apps.charging.locallists import local_lists_token_changed
 from apps.charging.models import IdToken, MeterValue, Reservation, Transaction
@@ -204,38 +205,6 @@ def _parse_value(raw: str, fmt: str) -> tuple[Decimal | None, str]:
     return value.quantize(Decimal("0.000001")), ""
 
 
-def _meter_value_rows(
-    *,
-    charge_point_id: int,
-    connector_id: int,
-    meter_values: list[dict],
-    transaction_pk: int | None,
-    evse_id: int | None,
-) -> list[MeterValue]:
-    rows = []
-    for mv in meter_values:
-        for sv in mv["sampled_value"]:
-            fields = {k: sv.get(k) or default for k, default in SAMPLE_DEFAULTS.items()}
-            value, raw = _parse_value(sv["value"], fields["format"])
-            rows.append(
-                MeterValue(
-                    charge_point_id=charge_point_id,
-                    # The key only: loading the Transaction row was ~17% of the server's GIL time
-                    # under a MeterValues load, for a value nobody reads here.
-                    transaction_id=transaction_pk,
-                    connector_id=connector_id,
-                    # 1.6: every connector is its own EVSE.
-                    evse_id=connector_id if evse_id is None else evse_id,
-                    timestamp=mv["timestamp"],
-                    value=value,
-                    raw_value=raw,
-                    signed=sv.get("signed"),
-                    **fields,
-                )
-            )
-    return rows
-
-
 def meter_values_record(
     *,
     charge_point_id: int,
@@ -258,14 +227,15 @@ def meter_values_record(
         )
     else:
         transaction_pk = None
-    rows = _meter_value_rows(
+    rows = _meter_value_tuples(
         charge_point_id=charge_point_id,
         connector_id=connector_id,
         meter_values=meter_values,
         transaction_pk=transaction_pk,
         evse_id=evse_id,
     )
-    MeterValue.objects.bulk_create(rows, ignore_conflicts=True)
+    with db_transaction.atomic():  # `transaction` is this function's argument here
+        _meter_values_copy(rows)
     return len(rows)
 
 
@@ -324,9 +294,10 @@ _MV_COLUMNS = (
 def _meter_value_tuples(
     *, charge_point_id: int, connector_id: int, meter_values: list[dict], transaction_pk: int | None, evse_id
 ) -> list[tuple]:
-    """The rows _meter_value_rows would build, as plain tuples (no model instances: under
-    load a model's __init__ and bulk_create's per-field preparation were most of a batch)."""
+    """MeterValue rows as plain tuples (no model instances: under load a model's __init__
+    and bulk_create's per-field preparation were most of a batch's time)."""
     rows = []
+    # 1.6: every connector is its own EVSE.
     evse = connector_id if evse_id is None else evse_id
     for mv in meter_values:
         for sv in mv["sampled_value"]:
@@ -336,6 +307,8 @@ def _meter_value_tuples(
             rows.append(
                 (
                     charge_point_id,
+                    # The key only: loading the Transaction row was ~17% of the server's GIL
+                    # time under a MeterValues load, for a value nobody reads here.
                     transaction_pk,
                     connector_id,
                     evse,
