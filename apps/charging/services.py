@@ -1,10 +1,10 @@
 """Writes for id tokens, transactions and meter values (shared by every OCPP version)."""
 
 import hashlib
+import json
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-import orjson
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db import transaction as db_transaction
@@ -321,7 +321,7 @@ def _meter_value_tuples(
                     value,
                     raw,
                     fields["format"],
-                    None if signed is None else orjson.dumps(signed).decode(),
+                    None if signed is None else json.dumps(signed, separators=(",", ":")),
                 )
             )
     return rows

@@ -9,16 +9,15 @@ round trip. A process killed hard loses at most one flush interval of log.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections import defaultdict
 from datetime import UTC, datetime
 
-import orjson
 import psycopg
 
 from apps.csms.db import run_in_public
+from apps.csms.protocol import json_text
 from apps.csms.redact import redact
 
 logger = logging.getLogger(__name__)
@@ -90,14 +89,6 @@ _COLUMNS = (
     "latency_ms",
     "timestamp",
 )
-_json_dumps = json.JSONEncoder(separators=(",", ":")).encode
-
-
-def _dumps(payload) -> str:
-    try:
-        return orjson.dumps(payload).decode()
-    except TypeError:  # e.g. an integer beyond 64 bits, which json writes
-        return _json_dumps(payload)
 
 
 def _copy(items: list[dict]) -> None:
@@ -121,7 +112,7 @@ def _copy(items: list[dict]) -> None:
                     item["message_type"],
                     item["action"],
                     item["unique_id"],
-                    None if payload is None else _dumps(payload),
+                    None if payload is None else json_text(payload),
                     item["raw"],
                     item["error_code"],
                     item["latency_ms"],

@@ -227,22 +227,23 @@ def parse_timestamp(value: str, errors: ErrorCodes, name: str = "timestamp") -> 
     return parsed.astimezone(UTC)
 
 
-def _dumps(frame: list) -> str:
+def json_text(value) -> str:
+    """Compact JSON text of a frame or payload (orjson, ~3x faster than json)."""
     try:
-        return orjson.dumps(frame).decode()
+        return orjson.dumps(value).decode()
     except TypeError:
         # orjson refuses what json also refuses (Decimal, sets), but also integers beyond
         # 64 bits, which json writes: keep json's verdict for those.
-        return json.dumps(frame, separators=(",", ":"))
+        return json.dumps(value, separators=(",", ":"))
 
 
 def call_frame(unique_id: str, action: str, payload: dict) -> str:
-    return _dumps([CALL, unique_id, action, payload])
+    return json_text([CALL, unique_id, action, payload])
 
 
 def result_frame(unique_id: str, payload: dict) -> str:
-    return _dumps([CALLRESULT, unique_id, payload])
+    return json_text([CALLRESULT, unique_id, payload])
 
 
 def error_frame(unique_id: str, code: str, description: str, details: dict | None = None) -> str:
-    return _dumps([CALLERROR, unique_id, code, description, details or {}])
+    return json_text([CALLERROR, unique_id, code, description, details or {}])
