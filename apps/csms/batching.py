@@ -45,8 +45,8 @@ class GroupCommit:
     """Batches calls of `module.<name>(items=[...]) -> [result per item]` per organisation.
     The function is looked up at each flush, so a test can swap it on its module."""
 
-    def __init__(self, module, name: str, *, db=run_in_schema, delay: float = 0.002, max_items: int = 200):
-        self._module, self._name = module, name
+    def __init__(self, module, name: str, single: str, *, db=run_in_schema, delay: float = 0.002, max_items: int = 200):
+        self._module, self._name, self._single = module, name, single
         self._db = db
         self.delay = delay
         self.max_items = max_items
@@ -57,6 +57,15 @@ class GroupCommit:
 
     def _many(self):
         return getattr(self._module, self._name)
+
+    async def call(self, db, schema: str, **item):
+        """What a handler awaits: the batch when the session uses the central system's
+        database pool. A session given another `db` (the handler tests run database calls
+        inline, without an event loop that could wait for a flush) makes the single call
+        (`module.<single>`) through it."""
+        if db is not run_in_schema:
+            return await db(schema, getattr(self._module, self._single), **item)
+        return await self.record(schema, **item)
 
     async def record(self, schema: str, **item) -> int:
         """The item's call in `schema`, in a batch; returns its result or raises its exception."""
@@ -136,23 +145,15 @@ class GroupCommit:
             del self._queues[key]  # no state kept for idle organisations or finished loops
 
 
-meter_values = GroupCommit(charging, "meter_values_record_many")
-statuses = GroupCommit(chargers, "connector_status_record_many")
+meter_values = GroupCommit(charging, "meter_values_record_many", "meter_values_record")
+statuses = GroupCommit(chargers, "connector_status_record_many", "connector_status_record")
 
 
 async def meter_values_record(db, schema: str, **item) -> int:
-    """What the MeterValues handlers await: the process-wide batcher when the session uses the
-    central system's database pool. A session given another `db` (the handler tests run
-    database calls inline, without an event loop that could wait for a flush) calls
-    meter_values_record directly through it, as before."""
-    if db is not run_in_schema:
-        return await db(schema, charging.meter_values_record, **item)
-    return await meter_values.record(schema, **item)
+    """What the MeterValues handlers await (GroupCommit.call)."""
+    return await meter_values.call(db, schema, **item)
 
 
 async def connector_status_record(db, schema: str, **item) -> None:
-    """What the StatusNotification handlers await (same rule as meter_values_record)."""
-    if db is not run_in_schema:
-        await db(schema, chargers.connector_status_record, **item)
-        return
-    await statuses.record(schema, **item)
+    """What the StatusNotification handlers await (GroupCommit.call)."""
+    await statuses.call(db, schema, **item)

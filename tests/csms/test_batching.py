@@ -69,7 +69,7 @@ def _item(cp, minute: int, value: str = "1", **extra) -> dict:
 def test_concurrent_requests_of_many_chargers_are_all_stored_in_one_write(setup):
     schema, cps, tx = setup
     db = InlineDb()
-    batcher = GroupCommit(charging, "meter_values_record_many", db=db, delay=0.001)
+    batcher = GroupCommit(charging, "meter_values_record_many", "meter_values_record", db=db, delay=0.001)
     items = [_item(cp, minute) for cp in cps for minute in range(5)]
     items[0]["transaction_id"] = tx.transaction_id
 
@@ -86,7 +86,7 @@ def test_concurrent_requests_of_many_chargers_are_all_stored_in_one_write(setup)
 def test_items_arriving_during_a_write_go_in_the_next_one(setup):
     schema, cps, _ = setup
     db = InlineDb()
-    batcher = GroupCommit(charging, "meter_values_record_many", db=db, delay=0.001)
+    batcher = GroupCommit(charging, "meter_values_record_many", "meter_values_record", db=db, delay=0.001)
 
     async def main():
         db.gate = asyncio.Event()
@@ -105,7 +105,7 @@ def test_items_arriving_during_a_write_go_in_the_next_one(setup):
 def test_a_request_is_answered_only_after_its_write_returned(setup):
     schema, cps, _ = setup
     db = InlineDb()
-    batcher = GroupCommit(charging, "meter_values_record_many", db=db, delay=0.001)
+    batcher = GroupCommit(charging, "meter_values_record_many", "meter_values_record", db=db, delay=0.001)
     answered_with_rows = []
 
     async def handler(item):
@@ -128,7 +128,7 @@ def test_a_request_is_answered_only_after_its_write_returned(setup):
 def test_a_bad_item_fails_alone_with_the_error_it_would_have_had(setup):
     schema, cps, _ = setup
     db = InlineDb()
-    batcher = GroupCommit(charging, "meter_values_record_many", db=db, delay=0.001)
+    batcher = GroupCommit(charging, "meter_values_record_many", "meter_values_record", db=db, delay=0.001)
     bad = _item(cps[1], 1, unit="X" * 15)  # 2.x allows 20 characters, the column 12
     items = [_item(cps[0], 1), bad, _item(cps[2], 1)]
 
@@ -156,7 +156,11 @@ def test_the_1_6_handler_is_answered_after_the_batch_and_errors_become_internal_
 
     schema, cps, tx = setup
     db = InlineDb()
-    monkeypatch.setattr(batching, "meter_values", GroupCommit(charging, "meter_values_record_many", db=db, delay=0.001))
+    monkeypatch.setattr(
+        batching,
+        "meter_values",
+        GroupCommit(charging, "meter_values_record_many", "meter_values_record", db=db, delay=0.001),
+    )
     monkeypatch.setattr(batching, "run_in_schema", db)
     sent = []
 
@@ -199,7 +203,7 @@ def test_status_notifications_of_many_chargers_in_one_write_newest_wins(setup):
 
     schema, cps, _ = setup
     db = InlineDb()
-    batcher = GroupCommit(chargers, "connector_status_record_many", db=db, delay=0.001)
+    batcher = GroupCommit(chargers, "connector_status_record_many", "connector_status_record", db=db, delay=0.001)
 
     def status(cp, status, minute, connector_id=1):
         return dict(
@@ -235,7 +239,7 @@ def test_a_bad_status_in_a_batch_fails_only_its_own_charger(setup):
 
     schema, cps, _ = setup
     db = InlineDb()
-    batcher = GroupCommit(chargers, "connector_status_record_many", db=db, delay=0.001)
+    batcher = GroupCommit(chargers, "connector_status_record_many", "connector_status_record", db=db, delay=0.001)
     good = dict(charge_point_id=cps[0].pk, evse_id=1, connector_id=1, status="Available", timestamp=T0)
     bad = dict(good, charge_point_id=cps[1].pk, status="X" * 500)  # longer than the column
 
