@@ -68,13 +68,16 @@ def id_token_info_for_charging(*, id_tag: str, charge_point_id: int) -> IdTokenI
     return info
 
 
-def transaction_active_for_token(
+def token_has_active_transaction(
     *, token: IdToken, exclude_charge_point_id: int | None = None, exclude_connector_id: int | None = None
-) -> Transaction | None:
+) -> bool:
+    """Is the token charging somewhere (else than the excluded connector)? An EXISTS, not a
+    row: StartTransaction asks this on every start, and loading a Transaction was a third
+    of the check's cost."""
     qs = Transaction.objects.filter(id_token=token, status=Transaction.Status.ACTIVE)
     if exclude_charge_point_id is not None:
         qs = qs.exclude(charge_point_id=exclude_charge_point_id, connector_id=exclude_connector_id)
-    return qs.first()
+    return qs.exists()
 
 
 def transaction_get(*, charge_point_id: int, transaction_id: str) -> Transaction | None:

@@ -99,7 +99,7 @@ def test_ended_goes_through_the_shared_stop_and_prices_the_session(h, monkeypatc
     from apps.charging import services
 
     queued = []
-    monkeypatch.setattr(services, "_queue_cdr", lambda tx: queued.append(tx.pk))
+    monkeypatch.setattr(services, "_queue_cdr", lambda tx_pk: queued.append(tx_pk))
     h.ok("TransactionEvent", event("Started", 0, idToken=TOKEN, evse=EVSE, meterValue=[energy(0, "Transaction.Begin")]))
     h.ok(
         "TransactionEvent",
