@@ -13,10 +13,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 LOGGING = {**LOGGING, "root": {**LOGGING.get("root", {}), "level": "WARNING"}}
 
 # Experiments for issue 8, off unless asked for so the default run measures base's settings:
-# EVZONE_BENCH_LIMIT_SET_CALLS=1 turns on django-tenants' TENANT_LIMIT_SET_CALLS (one
-# `SET search_path` per schema switch instead of one per cursor).
-if os.environ.get("EVZONE_BENCH_LIMIT_SET_CALLS"):
-    TENANT_LIMIT_SET_CALLS = True
 # EVZONE_BENCH_SWITCH_INTERVAL=0.0005 shortens CPython's GIL switch interval (default 5 ms):
 # a database thread woken by PostgreSQL's answer waits up to that long for the event loop.
 if os.environ.get("EVZONE_BENCH_SWITCH_INTERVAL"):

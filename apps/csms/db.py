@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
-from django_tenants.utils import get_limit_set_calls, schema_context
+from django_tenants.utils import schema_context
 
 _executor = ThreadPoolExecutor(max_workers=int(os.environ.get("OCPP_DB_THREADS", "8")), thread_name_prefix="ocpp-db")
 _command_executor = ThreadPoolExecutor(
@@ -52,15 +52,10 @@ def _drop_if_broken() -> None:
 def _call_in_schema(schema: str, fn, kwargs: dict):
     _drop_if_broken()
     try:
-        # A schema set once per connection would leak across calls sharing the thread.
+        # A schema set once per connection would leak across calls sharing the thread. The
+        # database backend sends `SET search_path` only when the session's path differs
+        # (apps.core.postgresql_backend), so consecutive calls for one organisation skip it.
         with schema_context(schema):
-            if get_limit_set_calls():
-                # With TENANT_LIMIT_SET_CALLS django-tenants sets the search path once, on the
-                # first cursor after the switch. Take that cursor here, in autocommit: were it
-                # the first query of the service's transaction, a rollback would undo the SET
-                # while django-tenants still believed it done, and later queries of this call
-                # would run against the public schema.
-                connections[DEFAULT_DB_ALIAS].cursor().close()
             return fn(**kwargs)
     finally:
         _drop_if_broken()

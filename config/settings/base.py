@@ -128,7 +128,8 @@ if env("DATABASE_URL", default=""):
     DATABASES["default"]["HOST"] = unquote(str(DATABASES["default"].get("HOST") or ""))
 else:
     DATABASES = {"default": embedded.postgres_settings()}
-DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+# django-tenants' backend, sending `SET search_path` only when the session needs it (see the module).
+DATABASES["default"]["ENGINE"] = "apps.core.postgresql_backend"
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
