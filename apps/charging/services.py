@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from contextlib import nullcontext
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
@@ -72,7 +73,6 @@ def _start_key(*, connector_id: int, id_tag: str, meter_start: int, timestamp: d
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-@transaction.atomic
 def transaction_start(
     *,
     charge_point_id: int,
@@ -85,7 +85,33 @@ def transaction_start(
 ) -> tuple[Transaction, IdTokenInfo]:
     """Record a StartTransaction. The charger has already started charging, so the
     transaction is stored whatever the authorisation says; the answer tells it whether
-    to go on. Offline transactions arrive with past timestamps and are ordered by them."""
+    to go on. Offline transactions arrive with past timestamps and are ordered by them.
+
+    No database transaction unless a reservation is to be marked used with it: the one
+    INSERT is atomic by itself, and BEGIN and COMMIT were two more round trips on the
+    central system's database pool for every start."""
+    with transaction.atomic() if reservation_id is not None else nullcontext():
+        return _transaction_start(
+            charge_point_id=charge_point_id,
+            connector_id=connector_id,
+            id_tag=id_tag,
+            meter_start=meter_start,
+            timestamp=timestamp,
+            reservation_id=reservation_id,
+            evse_id=evse_id,
+        )
+
+
+def _transaction_start(
+    *,
+    charge_point_id: int,
+    connector_id: int,
+    id_tag: str,
+    meter_start: int,
+    timestamp: datetime,
+    reservation_id: int | None,
+    evse_id: int | None,
+) -> tuple[Transaction, IdTokenInfo]:
     key = _start_key(connector_id=connector_id, id_tag=id_tag, meter_start=meter_start, timestamp=timestamp)
     info = id_token_info_for_charging(id_tag=id_tag, charge_point_id=charge_point_id)
     status = info.status
@@ -168,7 +194,6 @@ def _info_for(tx: Transaction) -> IdTokenInfo:
     )
 
 
-@transaction.atomic
 def transaction_stop(
     *,
     charge_point_id: int,
@@ -181,7 +206,32 @@ def transaction_stop(
 ) -> tuple[int | None, IdTokenInfo | None]:
     """Record a StopTransaction; a retried one changes nothing. An unknown transaction id
     is answered (the charger must be able to empty its queue) but not stored. Returns the
-    key of the transaction this call completed (None for an unknown id or a retry)."""
+    key of the transaction this call completed (None for an unknown id or a retry).
+
+    A database transaction only when the stop carries transactionData: the UPDATE alone is
+    atomic, and BEGIN and COMMIT were two more round trips for every stop."""
+    with transaction.atomic() if transaction_data else nullcontext():
+        return _transaction_stop(
+            charge_point_id=charge_point_id,
+            transaction_id=transaction_id,
+            meter_stop=meter_stop,
+            timestamp=timestamp,
+            reason=reason,
+            id_tag=id_tag,
+            transaction_data=transaction_data,
+        )
+
+
+def _transaction_stop(
+    *,
+    charge_point_id: int,
+    transaction_id: str,
+    meter_stop: int,
+    timestamp: datetime,
+    reason: str,
+    id_tag: str,
+    transaction_data: list[dict] | None,
+) -> tuple[int | None, IdTokenInfo | None]:
     info = id_token_info(id_tag=id_tag) if id_tag else None
     completed = _transaction_complete(
         charge_point_id=charge_point_id,
