@@ -21,7 +21,9 @@ per handshake adds up: 5,000 chargers reconnecting after a deploy are ~70 s of C
    this level off). The Redis key is `cpauth:` + HMAC(schema, charger id, stored
    hash); the value is HMAC(schema, charger id, stored hash, password), both under
    keys derived from SECRET_KEY (`salted_hmac`, distinct salts). A restart storm then
-   costs one Redis GET per handshake instead of PBKDF2.
+   costs one Redis GET per handshake instead of PBKDF2. Entries of chargers that keep
+   talking to a process are rewritten every half TTL (`shared_entries_keep`, called by
+   the message log writer), so a charger connected for weeks still has one.
 
 What this does and does not give away:
 
@@ -37,8 +39,10 @@ What this does and does not give away:
   one HMAC-SHA256 instead of 60,000 PBKDF2 rounds, tens of thousands of times
   cheaper. For the generated 32-character passwords (~190 bits) that changes
   nothing; a short human-chosen password would fall much sooner than from the hash
-  alone. The TTL bounds how long an entry is there to attack. The same person can
-  also tell which chargers connected within the TTL (they can compute the keys).
+  alone. An entry lives while its charger keeps sending to a process and for the TTL
+  after: that bounds how long the entry of a charger gone away is there to attack. The
+  same person can also tell which chargers were connected within the TTL (they can
+  compute the keys).
 - Someone who has SECRET_KEY and the stored hash and can write Redis can plant an
   entry for a password of their choice and log in as that charger. That is inside
   the trust we already give them: SECRET_KEY signs sessions and password-reset
@@ -195,6 +199,51 @@ def _remember(key: bytes, written: float) -> None:
             del _verified[next(iter(_verified))]
 
 
+# The shared entry of each charger this process verified: (schema, charger id) -> (key,
+# value MAC, when written). Lets shared_entries_keep rewrite the entries of chargers that
+# are still talking to this process without knowing their passwords.
+_live: dict[tuple[str, int], tuple[str, str, float]] = {}
+
+
+def _live_set(schema: str, charge_point_id: int, key: str, mac: str, written: float) -> None:
+    with _verified_lock:
+        _live.pop((schema, charge_point_id), None)
+        _live[(schema, charge_point_id)] = (key, mac, written)
+        if len(_live) > VERIFIED_CACHE_SIZE:
+            del _live[next(iter(_live))]
+
+
+def shared_entries_keep(*, schema: str, charge_point_ids) -> int:
+    """Rewrite the shared entries of these chargers (the ones that just sent this process
+    something) once they are half their TTL old; returns how many were rewritten.
+
+    A charger stays connected for days, and its entry was written at its handshake: without
+    this it expired OCPP_AUTH_CACHE_SECONDS later, so the reconnect storm after a deploy paid
+    PBKDF2 for every charger connected longer than that -- in practice, all of them. Only
+    chargers still sending keep their entries; one that went away loses its entry a TTL after
+    its last message, so the TTL still bounds how long an unused entry can be attacked.
+    One cache round trip for all that are due, at most once per half TTL per charger."""
+    ttl = shared_cache_seconds()
+    if ttl <= 0 or time.monotonic() < _shared_off_until or not _live:
+        return 0
+    now = time.time()
+    due = {}
+    for charge_point_id in charge_point_ids:
+        entry = _live.get((schema, charge_point_id))
+        if entry is not None and now - entry[2] > ttl / 2:
+            due[charge_point_id] = entry
+    if not due:
+        return 0
+    try:
+        caches[SHARED_CACHE_ALIAS].set_many({key: f"{now:.0f}:{mac}" for key, mac, _ in due.values()}, timeout=ttl)
+    except Exception as exc:  # noqa: BLE001 - the next handshake pays PBKDF2, nothing worse
+        _shared_failed("write", exc)
+        return 0
+    for charge_point_id, (key, mac, _) in due.items():
+        _live_set(schema, charge_point_id, key, mac, now)
+    return len(due)
+
+
 def check_charger_password_cached(
     password: str, encoded: str, *, charge_point_id: int, schema: str | None = None
 ) -> bool:
@@ -219,7 +268,10 @@ def check_charger_password_cached(
     if written is None:
         if not check_charger_password(password, encoded):
             return False
-        _remember(local, _shared_store(key, mac, ttl) if use_shared else 0.0)
+        written = _shared_store(key, mac, ttl) if use_shared else 0.0
+        _remember(local, written)
+        if written:
+            _live_set(schema, charge_point_id, key, mac, written)
         return True
     # Verified before, here or by another process. A charger that keeps reconnecting to
     # the same process never reads the shared entry: rewrite it once it is half its TTL
@@ -229,6 +281,8 @@ def check_charger_password_cached(
         known_here = False
     if not known_here:
         _remember(local, written)
+    if use_shared and written:
+        _live_set(schema, charge_point_id, key, mac, written)
     return True
 
 
@@ -238,4 +292,5 @@ def verified_cache_clear() -> None:
     global _shared_off_until
     with _verified_lock:
         _verified.clear()
+        _live.clear()
     _shared_off_until = 0.0

@@ -126,6 +126,7 @@ def write_entries(*, entries: list[dict]) -> None:
     from django.db import DatabaseError, transaction
     from django_tenants.utils import schema_context
 
+    from apps.chargers.passwords import shared_entries_keep
     from apps.chargers.services import charge_points_revive, charge_points_touch
     from apps.csms.models import MessageLog
 
@@ -172,6 +173,8 @@ def write_entries(*, entries: list[dict]) -> None:
                     # One UPDATE for the batch: last_seen is at most one flush interval early.
                     charge_points_touch(charge_point_ids=seen, at=max(i["timestamp"] for i in items))
                     charge_points_revive(connections=seen)
+                    # Their password-check cache entries live as long as they keep talking.
+                    shared_entries_keep(schema=schema, charge_point_ids=seen)
         except Exception:
             # The log must never take the central system down; lose this batch, keep going.
             logger.exception("message log: could not write %d entries for %s", len(items), schema)

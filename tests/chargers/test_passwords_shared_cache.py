@@ -195,3 +195,47 @@ def test_an_entry_half_its_ttl_old_is_rewritten(pbkdf2_calls):
         cache = caches["default"]
         assert cache._cache.get_client(key).ttl(cache.make_and_validate_key(key)) > 90
     assert len(pbkdf2_calls) == 1
+
+
+def _age_live_entry(schema: str, pk: int, seconds: float) -> float:
+    """Pretend the shared entry of this charger was written `seconds` ago (both the
+    process's note of it and the cache value); returns that time."""
+    key, mac, written = passwords._live[(schema, pk)]
+    written -= seconds
+    passwords._live[(schema, pk)] = (key, mac, written)
+    caches["default"].set(key, f"{written:.0f}:{mac}", 40)
+    return written
+
+
+def test_entries_of_chargers_that_keep_talking_outlive_the_ttl(pbkdf2_calls):
+    """A charger connected for longer than the TTL must still have its entry when the
+    process restarts (the storm after a deploy), as long as it keeps sending."""
+    encoded = hash_charger_password(PASSWORD)
+    with override_settings(OCPP_AUTH_CACHE_SECONDS=100):
+        assert check(PASSWORD, encoded, pk=1) and check(PASSWORD, encoded, pk=2)
+        written = _age_live_entry("org_a", 1, 60)
+        quiet = _age_live_entry("org_a", 2, 60)
+        # Charger 1 sent something (the message log writer passes who did); 2 went quiet.
+        assert passwords.shared_entries_keep(schema="org_a", charge_point_ids=[1, 3]) == 1
+        cache = caches["default"]
+        key1, key2 = passwords._shared_key("org_a", 1, encoded), passwords._shared_key("org_a", 2, encoded)
+        assert float(cache.get(key1).partition(":")[0]) >= written + 59
+        assert cache._cache.get_client(key1).ttl(cache.make_and_validate_key(key1)) > 90
+        assert float(cache.get(key2).partition(":")[0]) == round(quiet)  # left to expire
+        # Not due again until another half TTL has passed; another schema's charger 1 is not ours.
+        assert passwords.shared_entries_keep(schema="org_a", charge_point_ids=[1]) == 0
+        assert passwords.shared_entries_keep(schema="org_b", charge_point_ids=[1]) == 0
+        restart()
+        assert check(PASSWORD, encoded, pk=1)
+    assert len(pbkdf2_calls) == 2  # the two first checks only
+
+
+def test_keeping_entries_alive_with_redis_down_changes_nothing(pbkdf2_calls):
+    encoded = hash_charger_password(PASSWORD)
+    with override_settings(OCPP_AUTH_CACHE_SECONDS=100):
+        assert check(PASSWORD, encoded)
+        _age_live_entry("org_a", 1, 60)
+    with override_settings(CACHES=REDIS_DOWN, OCPP_AUTH_CACHE_SECONDS=100):
+        assert passwords.shared_entries_keep(schema="org_a", charge_point_ids=[1]) == 0
+        assert check(PASSWORD, encoded)  # still accepted, from this process's own level
+    assert len(pbkdf2_calls) == 1

@@ -81,3 +81,21 @@ def test_a_frame_postgres_refuses_does_not_cost_the_batch(in_tenant_a):
     connection.set_schema(schema)
     payloads = sorted(r.payload["data"] for r in MessageLog.objects.filter(charge_point_id=7))
     assert payloads == ["bad\ufffdbyte", "fine"]
+
+
+def test_the_writer_keeps_password_cache_entries_of_chargers_that_send(in_tenant_a, monkeypatch):
+    kept = []
+    monkeypatch.setattr(
+        "apps.chargers.passwords.shared_entries_keep",
+        lambda *, schema, charge_point_ids: kept.append((schema, sorted(charge_point_ids))),
+    )
+    cp = charge_point_create(identity="LOG-KEEP", password="a-good-charger-password")
+    schema = connection.schema_name
+    common = {"schema": schema, "identity": cp.identity, "message_type": 2, "action": "Heartbeat"}
+    messagelog.write_entries(
+        entries=[
+            messagelog.entry(charge_point_id=cp.pk, direction="in", connection_id="c1", **common),
+            messagelog.entry(charge_point_id=cp.pk + 1000, direction="out", **common),  # ours, not theirs
+        ]
+    )
+    assert kept == [(schema, [cp.pk])]
