@@ -21,6 +21,7 @@ from apps.chargers.models import (
     RegistrationStatus,
 )
 from apps.chargers.passwords import hash_charger_password
+from apps.core.db import savepoint_if_nested
 
 # A charger counts as offline when nothing arrived for this many heartbeat
 # intervals plus a grace period (network jitter, batched last-seen writes).
@@ -232,23 +233,24 @@ def connector_status_record(
     return next(iter(Connector.objects.raw(sql, [values[name] for name in params])))
 
 
-@transaction.atomic
 def connector_status_record_many(*, items: list[dict]) -> list[None]:
-    """connector_status_record for many notifications (apps.csms.batching), all or nothing:
-    each one's statement, sent together in one pipeline. In order, so two notifications of
-    one connector in a batch end as they would one after the other."""
-    sql, params = _connector_status_sql()
+    """connector_status_record for many notifications (apps.csms.batching) in one statement
+    over one array per column, so all or nothing without BEGIN and COMMIT: every one goes to
+    the history, and each connector ends as the notifications would leave it one after the
+    other -- the newest timestamp wins, and of equal timestamps the later one."""
+    sql, params = _connector_status_many_sql()
+    names = ("charge_point_id", "evse_id", "connector_id", *_STATUS_FIELDS, "timestamp")
+    columns = {name: [] for name in names}
+    for item in items:
+        values = {"error_code": "", "info": "", "vendor_id": "", "vendor_error_code": "", **item}
+        for name in names:
+            columns[name].append(values[name])
     defaults = {
         name: Connector._meta.get_field(name[8:]).get_default() for name in params if name.startswith("default:")
     }
-    now = timezone.now()
-    rows = []
-    for item in items:
-        values = {"error_code": "", "info": "", "vendor_id": "", "vendor_error_code": "", **item, **defaults}
-        values["received_at"] = now
-        rows.append([values[name] for name in params])
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+    values = {**columns, **defaults, "received_at": timezone.now()}
+    with savepoint_if_nested(), connection.cursor() as cursor:
+        cursor.execute(sql, [values[name] for name in params])
     return [None] * len(items)
 
 
@@ -298,6 +300,60 @@ def _connector_status_sql() -> tuple[str, tuple[str, ...]]:
     sql = (
         f"WITH history AS ({history_sql}), upsert AS ({upsert_sql}) "
         f"SELECT * FROM upsert UNION ALL SELECT * FROM {qn(conn)} WHERE {where} AND NOT EXISTS (SELECT 1 FROM upsert)"
+    )
+    return sql, tuple(params)
+
+
+@functools.cache
+def _connector_status_many_sql() -> tuple[str, tuple[str, ...]]:
+    """connector_status_record_many's statement and the order of its parameters: the columns
+    of the notifications as arrays (unnested in request order), the received time and the
+    new-connector defaults as single values. The upsert takes one row per connector (ON
+    CONFLICT may not touch a row twice in one statement): the one sequential statements
+    would have left."""
+    qn = connection.ops.quote_name
+    history, conn = ConnectorStatusHistory._meta.db_table, Connector._meta.db_table
+    params: list[str] = []
+
+    def param(name: str, db_type: str) -> str:
+        params.append(name)
+        return f"CAST(%s AS {db_type})"
+
+    keys = ("charge_point_id", "evse_id", "connector_id")
+    arrays = {
+        **{k: "bigint[]" if k == "charge_point_id" else "integer[]" for k in keys},
+        **{f: "text[]" for f in _STATUS_FIELDS},
+        "timestamp": "timestamptz[]",
+    }
+    unnest = ", ".join(param(name, db_type) for name, db_type in arrays.items())
+    v_cols = ", ".join(qn(name) for name in arrays)
+    history_cols = [*keys, *_STATUS_FIELDS, "timestamp"]
+    history_sql = (
+        f"INSERT INTO {qn(history)} ({', '.join(qn(c) for c in history_cols)}, {qn('received_at')}) "
+        f"SELECT {', '.join(f'v.{qn(c)}' for c in history_cols)}, {param('received_at', 'timestamptz')} "
+        "FROM v ORDER BY v.ord"
+    )
+    insert_cols, insert_vals = [], []
+    for f in Connector._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        insert_cols.append(qn(f.column))
+        if f.column in keys or f.column in _STATUS_FIELDS:
+            insert_vals.append(f"l.{qn(f.column)}")
+        elif f.column == "status_at":
+            insert_vals.append(f"l.{qn('timestamp')}")
+        else:
+            insert_vals.append(param(f"default:{f.attname}", f.db_type(connection)))
+    updates = ", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in (*_STATUS_FIELDS, "status_at"))
+    key_list = ", ".join(f"v.{qn(k)}" for k in keys)
+    sql = (
+        f"WITH v AS (SELECT * FROM unnest({unnest}) WITH ORDINALITY AS v({v_cols}, ord)), "
+        f"history AS ({history_sql}), "
+        f"latest AS (SELECT DISTINCT ON ({key_list}) * FROM v "
+        f"ORDER BY {key_list}, v.{qn('timestamp')} DESC, v.ord DESC) "
+        f"INSERT INTO {qn(conn)} AS c ({', '.join(insert_cols)}) SELECT {', '.join(insert_vals)} FROM latest l "
+        f"ON CONFLICT ({', '.join(qn(k) for k in keys)}) DO UPDATE SET {updates} "
+        "WHERE c.status_at IS NULL OR c.status_at <= EXCLUDED.status_at"
     )
     return sql, tuple(params)
 

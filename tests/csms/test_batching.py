@@ -218,19 +218,22 @@ def test_status_notifications_of_many_chargers_in_one_write_newest_wins(setup):
     # Late arrival inside the same batch: the older Available must not undo Charging.
     items += [status(cps[0], "Charging", 5), status(cps[0], "Available", 3, connector_id=1)]
     items.append(status(cps[1], "Faulted", 2, connector_id=2) | {"error_code": "GroundFailure", "info": "RCD"})
+    # Two with the same timestamp: as one after the other, the later one stays.
+    items += [status(cps[2], "Available", 4, connector_id=3), status(cps[2], "Unavailable", 4, connector_id=3)]
 
     async def main():
         return await asyncio.gather(*(batcher.record(schema, **item) for item in items))
 
-    assert asyncio.run(main()) == [None] * 6
-    assert db.calls == [("connector_status_record_many", 6)]
+    assert asyncio.run(main()) == [None] * 8
+    assert db.calls == [("connector_status_record_many", 8)]
     current = {(c.charge_point_id, c.connector_id): c for c in Connector.objects.filter(charge_point__in=cps)}
     assert current[(cps[0].pk, 1)].status == "Charging"
     assert current[(cps[0].pk, 1)].status_at == T0 + timedelta(minutes=5)
     assert current[(cps[1].pk, 1)].status == current[(cps[2].pk, 1)].status == "Preparing"
     faulted = current[(cps[1].pk, 2)]
     assert (faulted.status, faulted.error_code, faulted.info) == ("Faulted", "GroundFailure", "RCD")
-    assert ConnectorStatusHistory.objects.filter(charge_point__in=cps).count() == 6
+    assert current[(cps[2].pk, 3)].status == "Unavailable"
+    assert ConnectorStatusHistory.objects.filter(charge_point__in=cps).count() == 8
 
 
 def test_a_bad_status_in_a_batch_fails_only_its_own_charger(setup):
