@@ -533,7 +533,10 @@ def target_checks(rows: list[dict]) -> list[str]:
             checks.append(("command p99 < 300 ms", p99 is not None and p99 < 300, f"{p99} ms"))
         if row["scenario"].startswith("storm"):
             t = f["all_accepted_s"]
-            checks.append(("storm all Accepted < 60 s", t is not None and t < 60, f"{t} s"))
+            # The storm is a reconnect (storm-restart); a cold storm is every charger's
+            # first connect ever, with no password check cached anywhere (PBKDF2 for each).
+            what = "reconnect storm" if row["scenario"] == "storm-restart" else "first-connect (cold) storm"
+            checks.append((f"{what} all Accepted < 60 s", t is not None and t < 60, f"{t} s"))
         if "ratio_to_ceiling" in row:
             checks.append(
                 ("throughput >= 40% of ceiling", row["ratio_to_ceiling"] >= 0.4, f"{row['ratio_to_ceiling']:.1%}")
@@ -565,7 +568,7 @@ def parse_args(argv=None):
     p.add_argument(
         "--storm-mode",
         choices=["cold", "restart", "both"],
-        default="cold",
+        default="both",
         help="cold: a fresh server, every charger connects for the first time; restart: the fleet "
         "connects, the server is stopped (SIGTERM) and started again on the same port, and every "
         "charger reconnects at once (row storm-restart); both: one of each",

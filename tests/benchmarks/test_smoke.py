@@ -18,7 +18,8 @@ def smoke_results(tmp_path_factory) -> dict:
     # Calls every 1-3 s instead of 30-60 s, so ten seconds exercise the whole mix.
     rows = run_ceiling(
         out,
-        *("--scenario", "steady,storm", "--chargers", str(CHARGERS), "--duration", "8", "--interval", "1,3"),
+        *("--scenario", "steady,storm", "--storm-mode", "cold", "--chargers", str(CHARGERS)),
+        *("--duration", "8", "--interval", "1,3"),
         *("--storm-deadline", "20", "--max-runtime", "60"),
         timeout=90,
     )

@@ -103,6 +103,8 @@ def smoke(bench_database, tmp_path_factory) -> dict:
         "evzone",
         "--scenario",
         "steady,storm,commands",
+        "--storm-mode",
+        "cold",
         "--chargers",
         str(CHARGERS),
         "--duration",
