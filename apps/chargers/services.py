@@ -206,31 +206,26 @@ def connector_status_record(
 ) -> Connector:
     """Store a StatusNotification: a history row, and the connector's current state unless
     a newer notification already set it (notifications queued while offline arrive late).
+    Returns the connector as it is now.
 
-    One statement, one round trip: StatusNotification is a quarter of all OCPP traffic, and
-    the ORM version (history insert, get_or_create, conditional update, re-read inside a
-    transaction) took six. The statement is atomic on its own, and ON CONFLICT makes the
-    first notification of a new connector race-safe without a savepoint."""
-    fields = {
-        "status": status,
-        "error_code": error_code,
-        "info": info,
-        "vendor_id": vendor_id,
-        "vendor_error_code": vendor_error_code,
-    }
-    sql, params = _connector_status_sql()
-    values = {
-        **fields,
-        "charge_point_id": charge_point_id,
-        "evse_id": evse_id,
-        "connector_id": connector_id,
-        "timestamp": timestamp,
-        "received_at": timezone.now(),
-    }
-    for name in params:
-        if name.startswith("default:"):
-            values[name] = Connector._meta.get_field(name[8:]).get_default()
-    return next(iter(Connector.objects.raw(sql, [values[name] for name in params])))
+    The central system batches these (apps.csms.batching -> connector_status_record_many,
+    one statement); this is that statement for one notification, plus the read back."""
+    connector_status_record_many(
+        items=[
+            {
+                "charge_point_id": charge_point_id,
+                "evse_id": evse_id,
+                "connector_id": connector_id,
+                "status": status,
+                "timestamp": timestamp,
+                "error_code": error_code,
+                "info": info,
+                "vendor_id": vendor_id,
+                "vendor_error_code": vendor_error_code,
+            }
+        ]
+    )
+    return Connector.objects.get(charge_point_id=charge_point_id, evse_id=evse_id, connector_id=connector_id)
 
 
 def connector_status_record_many(*, items: list[dict]) -> list[None]:
@@ -238,7 +233,7 @@ def connector_status_record_many(*, items: list[dict]) -> list[None]:
     over one array per column, so all or nothing without BEGIN and COMMIT: every one goes to
     the history, and each connector ends as the notifications would leave it one after the
     other -- the newest timestamp wins, and of equal timestamps the later one."""
-    sql, params = _connector_status_many_sql()
+    sql, params = _connector_status_sql()
     names = ("charge_point_id", "evse_id", "connector_id", *_STATUS_FIELDS, "timestamp")
     columns = {name: [] for name in names}
     for item in items:
@@ -259,58 +254,13 @@ _STATUS_FIELDS = ("status", "error_code", "info", "vendor_id", "vendor_error_cod
 
 @functools.cache
 def _connector_status_sql() -> tuple[str, tuple[str, ...]]:
-    """The statement of connector_status_record and the order of its parameters, built from
-    the models so a new Connector column (with its Python default) needs no change here."""
-    qn = connection.ops.quote_name
-    history, conn = ConnectorStatusHistory._meta.db_table, Connector._meta.db_table
-    params: list[str] = []
-
-    def param(name: str) -> str:
-        params.append(name)
-        return "%s"
-
-    keys = ("charge_point_id", "evse_id", "connector_id")
-    history_cols = [*keys, *_STATUS_FIELDS, "timestamp", "received_at"]
-    history_sql = (
-        f"INSERT INTO {qn(history)} ({', '.join(qn(c) for c in history_cols)}) "
-        f"VALUES ({', '.join(param(c) for c in history_cols)})"
-    )
-    # A new connector gets every other column's model default (the table has no database
-    # defaults); they travel as parameters named "default:<column>".
-    insert_cols, insert_vals = [], []
-    for f in Connector._meta.concrete_fields:
-        if f.primary_key:
-            continue
-        insert_cols.append(qn(f.column))
-        if f.column in keys or f.column in _STATUS_FIELDS:
-            insert_vals.append(param(f.column))
-        elif f.column == "status_at":
-            insert_vals.append(param("timestamp"))
-        else:
-            insert_vals.append(param(f"default:{f.attname}"))
-    updates = ", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in (*_STATUS_FIELDS, "status_at"))
-    upsert_sql = (
-        f"INSERT INTO {qn(conn)} AS c ({', '.join(insert_cols)}) VALUES ({', '.join(insert_vals)}) "
-        f"ON CONFLICT ({', '.join(qn(k) for k in keys)}) DO UPDATE SET {updates} "
-        "WHERE c.status_at IS NULL OR c.status_at <= EXCLUDED.status_at RETURNING c.*"
-    )
-    # When the WHERE refuses an older notification the upsert returns nothing; the row as it
-    # was before the statement (its snapshot) is then the current state.
-    where = " AND ".join(f"{qn(k)} = {param(k)}" for k in keys)
-    sql = (
-        f"WITH history AS ({history_sql}), upsert AS ({upsert_sql}) "
-        f"SELECT * FROM upsert UNION ALL SELECT * FROM {qn(conn)} WHERE {where} AND NOT EXISTS (SELECT 1 FROM upsert)"
-    )
-    return sql, tuple(params)
-
-
-@functools.cache
-def _connector_status_many_sql() -> tuple[str, tuple[str, ...]]:
     """connector_status_record_many's statement and the order of its parameters: the columns
     of the notifications as arrays (unnested in request order), the received time and the
     new-connector defaults as single values. The upsert takes one row per connector (ON
     CONFLICT may not touch a row twice in one statement): the one sequential statements
-    would have left."""
+    would have left. Built from the models, so a new Connector column (with its Python
+    default) needs no change here: a new connector gets every other column's default (the
+    table has no database defaults) as parameters named "default:<column>"."""
     qn = connection.ops.quote_name
     history, conn = ConnectorStatusHistory._meta.db_table, Connector._meta.db_table
     params: list[str] = []
