@@ -168,7 +168,6 @@ def charge_points_revive(*, connections: dict[int, str]) -> int:
     return revived
 
 
-@transaction.atomic
 def charge_point_boot(
     *,
     charge_point_id: int,
@@ -181,15 +180,26 @@ def charge_point_boot(
     imsi: str = "",
     meter_type: str = "",
     meter_serial_number: str = "",
-) -> ChargePoint:
-    cp = ChargePoint.objects.select_for_update().get(pk=charge_point_id)
-    cp.vendor, cp.model = vendor, model
-    cp.serial_number, cp.charge_box_serial_number = serial_number, charge_box_serial_number
-    cp.firmware_version, cp.iccid, cp.imsi = firmware_version, iccid, imsi
-    cp.meter_type, cp.meter_serial_number = meter_type, meter_serial_number
-    cp.last_boot_at = timezone.now()
-    cp.save()
-    return cp
+) -> tuple[str, int | None]:
+    """Store a BootNotification's station data; returns the charger's (registration status,
+    own heartbeat interval or None).
+
+    One UPDATE of the boot's columns and one read of two: in a reconnect storm every
+    charger boots at once, and locking the row, loading every column and saving every
+    column back (in a transaction of its own) made this the costliest call of a reconnect."""
+    ChargePoint.objects.filter(pk=charge_point_id).update(
+        vendor=vendor,
+        model=model,
+        serial_number=serial_number,
+        charge_box_serial_number=charge_box_serial_number,
+        firmware_version=firmware_version,
+        iccid=iccid,
+        imsi=imsi,
+        meter_type=meter_type,
+        meter_serial_number=meter_serial_number,
+        last_boot_at=timezone.now(),
+    )
+    return ChargePoint.objects.values_list("registration_status", "heartbeat_interval").get(pk=charge_point_id)
 
 
 def connector_status_record(

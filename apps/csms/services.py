@@ -131,11 +131,11 @@ def connection_authorize(
 
 def boot_accept(*, charge_point_id: int, **boot_fields) -> tuple[str, int]:
     """Store BootNotification data; return (registration status, interval to send)."""
-    cp = charge_point_boot(charge_point_id=charge_point_id, **boot_fields)
+    status, own_interval = charge_point_boot(charge_point_id=charge_point_id, **boot_fields)
     settings = csms_settings_get()
-    if cp.registration_status == RegistrationStatus.ACCEPTED:
-        return cp.registration_status, cp.heartbeat_interval or settings.heartbeat_interval
-    return cp.registration_status, settings.pending_retry_interval
+    if status == RegistrationStatus.ACCEPTED:
+        return status, own_interval or settings.heartbeat_interval
+    return status, settings.pending_retry_interval
 
 
 def registration_status_get(*, charge_point_id: int) -> str:
