@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 
 from apps.charging.locallists import local_lists_token_changed
 from apps.charging.models import IdToken, MeterValue, Reservation, Transaction
@@ -91,62 +91,41 @@ def transaction_start(
     INSERT is atomic by itself, and BEGIN and COMMIT were two more round trips on the
     central system's database pool for every start."""
     with transaction.atomic() if reservation_id is not None else nullcontext():
-        return _transaction_start(
+        key = _start_key(connector_id=connector_id, id_tag=id_tag, meter_start=meter_start, timestamp=timestamp)
+        info = id_token_info_for_charging(id_tag=id_tag, charge_point_id=charge_point_id)
+        status = info.status
+        if (
+            status == IdToken.Status.ACCEPTED
+            and info.token is not None
+            and token_has_active_transaction(
+                token=info.token, exclude_charge_point_id=charge_point_id, exclude_connector_id=connector_id
+            )
+        ):
+            status = "ConcurrentTx"
+        tx = Transaction(
             charge_point_id=charge_point_id,
+            evse_id=connector_id if evse_id is None else evse_id,
             connector_id=connector_id,
             id_tag=id_tag,
-            meter_start=meter_start,
-            timestamp=timestamp,
+            id_token=info.token,
+            auth_status=status,
             reservation_id=reservation_id,
-            evse_id=evse_id,
+            meter_start=meter_start,
+            started_at=timestamp,
+            start_key=key,
         )
-
-
-def _transaction_start(
-    *,
-    charge_point_id: int,
-    connector_id: int,
-    id_tag: str,
-    meter_start: int,
-    timestamp: datetime,
-    reservation_id: int | None,
-    evse_id: int | None,
-) -> tuple[Transaction, IdTokenInfo]:
-    key = _start_key(connector_id=connector_id, id_tag=id_tag, meter_start=meter_start, timestamp=timestamp)
-    info = id_token_info_for_charging(id_tag=id_tag, charge_point_id=charge_point_id)
-    status = info.status
-    if (
-        status == IdToken.Status.ACCEPTED
-        and info.token is not None
-        and token_has_active_transaction(
-            token=info.token, exclude_charge_point_id=charge_point_id, exclude_connector_id=connector_id
-        )
-    ):
-        status = "ConcurrentTx"
-    tx = Transaction(
-        charge_point_id=charge_point_id,
-        evse_id=connector_id if evse_id is None else evse_id,
-        connector_id=connector_id,
-        id_tag=id_tag,
-        id_token=info.token,
-        auth_status=status,
-        reservation_id=reservation_id,
-        meter_start=meter_start,
-        started_at=timestamp,
-        start_key=key,
-    )
-    if not _transaction_insert_unless_retried(tx):
-        # The same start again (our answer got lost), or the same start racing itself on two
-        # connections: the same transactionId and verdict as the first time.
-        existing = Transaction.objects.get(charge_point_id=charge_point_id, start_key=key)
-        return existing, _info_for(existing)
-    if reservation_id is not None:
-        Reservation.objects.filter(
-            charge_point_id=charge_point_id, reservation_id=reservation_id, status=Reservation.Status.ACTIVE
-        ).update(status=Reservation.Status.USED, transaction=tx)
-    if status == IdToken.Status.ACCEPTED:
-        queue_card_preauthorization(tx)
-    return tx, IdTokenInfo(status=status, expires_at=info.expires_at, group_id=info.group_id, token=info.token)
+        if not _transaction_insert_unless_retried(tx):
+            # The same start again (our answer got lost), or the same start racing itself on two
+            # connections: the same transactionId and verdict as the first time.
+            existing = Transaction.objects.get(charge_point_id=charge_point_id, start_key=key)
+            return existing, _info_for(existing)
+        if reservation_id is not None:
+            Reservation.objects.filter(
+                charge_point_id=charge_point_id, reservation_id=reservation_id, status=Reservation.Status.ACTIVE
+            ).update(status=Reservation.Status.USED, transaction=tx)
+        if status == IdToken.Status.ACCEPTED:
+            queue_card_preauthorization(tx)
+        return tx, IdTokenInfo(status=status, expires_at=info.expires_at, group_id=info.group_id, token=info.token)
 
 
 def _transaction_insert_unless_retried(tx: Transaction) -> bool:
@@ -158,8 +137,6 @@ def _transaction_insert_unless_retried(tx: Transaction) -> bool:
     UPDATE for the id took five, and StartTransaction was the costliest call on the central
     system's database pool. The columns and values come from the model's fields as Django's
     own INSERT prepares them, so a field added to Transaction is written here too."""
-    from django.db import connection
-
     qn = connection.ops.quote_name
     meta = Transaction._meta
     fields = [f for f in meta.concrete_fields if f.name not in ("id", "transaction_id")]
@@ -211,49 +188,28 @@ def transaction_stop(
     A database transaction only when the stop carries transactionData: the UPDATE alone is
     atomic, and BEGIN and COMMIT were two more round trips for every stop."""
     with transaction.atomic() if transaction_data else nullcontext():
-        return _transaction_stop(
+        info = id_token_info(id_tag=id_tag) if id_tag else None
+        completed = _transaction_complete(
             charge_point_id=charge_point_id,
             transaction_id=transaction_id,
             meter_stop=meter_stop,
-            timestamp=timestamp,
-            reason=reason,
-            id_tag=id_tag,
-            transaction_data=transaction_data,
+            stopped_at=timestamp,
+            # OCPP 1.6: an absent reason means "Local".
+            stop_reason=reason or "Local",
+            stop_id_tag=id_tag,
         )
-
-
-def _transaction_stop(
-    *,
-    charge_point_id: int,
-    transaction_id: str,
-    meter_stop: int,
-    timestamp: datetime,
-    reason: str,
-    id_tag: str,
-    transaction_data: list[dict] | None,
-) -> tuple[int | None, IdTokenInfo | None]:
-    info = id_token_info(id_tag=id_tag) if id_tag else None
-    completed = _transaction_complete(
-        charge_point_id=charge_point_id,
-        transaction_id=transaction_id,
-        meter_stop=meter_stop,
-        stopped_at=timestamp,
-        # OCPP 1.6: an absent reason means "Local".
-        stop_reason=reason or "Local",
-        stop_id_tag=id_tag,
-    )
-    if completed is None:
-        return None, info
-    tx_pk, connector_id = completed
-    if transaction_data:
-        meter_values_record(
-            charge_point_id=charge_point_id,
-            connector_id=connector_id,
-            transaction_pk=tx_pk,
-            meter_values=transaction_data,
-        )
-    _queue_cdr(tx_pk)
-    return tx_pk, info
+        if completed is None:
+            return None, info
+        tx_pk, connector_id = completed
+        if transaction_data:
+            meter_values_record(
+                charge_point_id=charge_point_id,
+                connector_id=connector_id,
+                transaction_pk=tx_pk,
+                meter_values=transaction_data,
+            )
+        _queue_cdr(tx_pk)
+        return tx_pk, info
 
 
 def _transaction_complete(*, charge_point_id: int, transaction_id: str, **values) -> tuple[int, int] | None:
@@ -261,8 +217,6 @@ def _transaction_complete(*, charge_point_id: int, transaction_id: str, **values
     UPDATE ... RETURNING (the row stays locked until commit, as select_for_update did): the
     (pk, connector_id) it completed, or None. A SELECT FOR UPDATE, a model instance and a
     save() cost three times as much on every StopTransaction."""
-    from django.db import connection
-
     qn = connection.ops.quote_name
     meta = Transaction._meta
     values["status"] = Transaction.Status.COMPLETED
@@ -322,18 +276,19 @@ def meter_values_record(
     `transaction_id` (looked up in the same statement; values of an id we do not know are
     stored without one). Duplicates of values already stored (a retried request) are
     skipped."""
-    if transaction is not None:
-        transaction_pk = transaction.pk
-    rows = _meter_value_tuples(
-        charge_point_id=charge_point_id,
-        connector_id=connector_id,
-        meter_values=meter_values,
-        transaction_pk=transaction_pk,
-        transaction_ref=transaction_id if transaction_pk is None else None,
-        evse_id=evse_id,
+    (count,) = meter_values_record_many(
+        items=[
+            {
+                "charge_point_id": charge_point_id,
+                "connector_id": connector_id,
+                "meter_values": meter_values,
+                "transaction_pk": transaction.pk if transaction is not None else transaction_pk,
+                "transaction_id": transaction_id,
+                "evse_id": evse_id,
+            }
+        ]
     )
-    _meter_values_insert(rows)
-    return len(rows)
+    return count
 
 
 def meter_values_record_many(*, items: list[dict]) -> list[int]:
@@ -438,8 +393,6 @@ def _meter_values_insert(rows: list[tuple]) -> None:
     for 3 ms of work."""
     if not rows:
         return
-    from django.db import connection
-
     qn = connection.ops.quote_name
     mv_table = qn(MeterValue._meta.db_table)
     tx_table = qn(Transaction._meta.db_table)
