@@ -244,16 +244,13 @@ def connector_status_record_many(*, items: list[dict]) -> list[None]:
     the history, and each connector ends as the notifications would leave it one after the
     other -- the newest timestamp wins, and of equal timestamps the later one."""
     sql, params = _connector_status_sql()
-    names = ("charge_point_id", "evse_id", "connector_id", *_STATUS_FIELDS, "timestamp")
-    columns = {name: [] for name in names}
-    for item in items:
-        values = {"error_code": "", "info": "", "vendor_id": "", "vendor_error_code": "", **item}
-        for name in names:
-            columns[name].append(values[name])
-    defaults = {
-        name: Connector._meta.get_field(name[8:]).get_default() for name in params if name.startswith("default:")
-    }
-    values = {**columns, **defaults, "received_at": timezone.now()}
+    notifications = [{"error_code": "", "info": "", "vendor_id": "", "vendor_error_code": "", **i} for i in items]
+    values = {"received_at": timezone.now()}
+    for name in params:
+        if name.startswith("default:"):
+            values[name] = Connector._meta.get_field(name[8:]).get_default()
+        elif name != "received_at":  # a column of the notifications: one array
+            values[name] = [n[name] for n in notifications]
     with savepoint_if_nested(), connection.cursor() as cursor:
         cursor.execute(sql, [values[name] for name in params])
     return [None] * len(items)
