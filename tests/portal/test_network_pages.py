@@ -2,6 +2,7 @@
 commands, message log search and sessions with their energy chart."""
 
 import re
+import zoneinfo
 from datetime import timedelta
 
 import pytest
@@ -295,7 +296,9 @@ def test_session_filters_by_location_charger_driver_and_local_dates(tenant_a, ma
     assert ids(location=depot.pk) == {other.pk}
     assert ids(charger="CP-ONE") == {network["tx"].pk}
     assert ids(driver="filter.driver") == {other.pk}
-    today = timezone.localdate()
+    # Dates are the organisation's (Europe/Berlin): between 23:00 and 24:00 UTC its today is
+    # already tomorrow in UTC terms.
+    today = timezone.localdate(timezone=zoneinfo.ZoneInfo(tenant_a.timezone))
     assert ids(date_from=today.isoformat(), date_to=today.isoformat()) >= {other.pk}
     assert ids(date_from=(today + timedelta(days=1)).isoformat()) == set()
     export = client.get("/sessions/export.csv", {"driver": "filter.driver"})
