@@ -42,6 +42,13 @@ app.conf.beat_schedule["payments-sweep-failed-captures"] = {
     "options": {"expires": 1800},
 }
 
+# Billing (apps.billing): sessions of the last 24 h whose create_cdr publish was lost get their CDR.
+app.conf.beat_schedule["billing-create-missing-cdrs"] = {
+    "task": "billing.create_missing_cdrs",
+    "schedule": 900.0,
+    "options": {"expires": 900},
+}
+
 # Wallets (apps.wallets): sessions whose wallet cannot pay more are stopped remotely.
 app.conf.beat_schedule["wallets-stop-exhausted-sessions"] = {
     "task": "wallets.stop_exhausted_sessions",

@@ -10,6 +10,7 @@ from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Sub
 from django.db.models.functions import Coalesce
 
 from apps.billing.models import ChargeDetailRecord, Invoice
+from apps.charging.models import Transaction
 from apps.tenants.models import Organization
 
 
@@ -20,6 +21,21 @@ def current_organization() -> Organization:
 
 def cdr_original(*, transaction_id: int) -> ChargeDetailRecord | None:
     return ChargeDetailRecord.objects.filter(transaction_id=transaction_id, replaces__isnull=True).first()
+
+
+def transactions_without_cdr(
+    *, stopped_from: dt.datetime | None = None, stopped_before: dt.datetime | None = None
+) -> QuerySet[Transaction]:
+    """Completed transactions that have no charge detail record (not even a correction), oldest
+    stop first; optionally only those stopped in [stopped_from, stopped_before)."""
+    qs = Transaction.objects.filter(status=Transaction.Status.COMPLETED).exclude(
+        Exists(ChargeDetailRecord.objects.filter(transaction=OuterRef("pk")))
+    )
+    if stopped_from is not None:
+        qs = qs.filter(stopped_at__gte=stopped_from)
+    if stopped_before is not None:
+        qs = qs.filter(stopped_at__lt=stopped_before)
+    return qs.order_by("stopped_at", "pk")
 
 
 def cdr_latest(*, cdr: ChargeDetailRecord) -> ChargeDetailRecord:

@@ -5,6 +5,7 @@ from celery import shared_task
 from apps.billing import services
 from apps.billing.models import Invoice
 from apps.charging.models import Transaction
+from apps.core.tenancy import for_each_tenant
 
 
 @shared_task(name="billing.create_cdr", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -12,6 +13,14 @@ def create_cdr(transaction_id: int) -> None:
     tx = Transaction.objects.filter(pk=transaction_id, status=Transaction.Status.COMPLETED).first()
     if tx is not None:
         services.cdr_create_for_transaction(transaction=tx)
+
+
+@shared_task(name="billing.create_missing_cdrs", ignore_result=True)
+def create_missing_cdrs() -> int:
+    """Beat: safety net for create_cdr publishes lost after commit (a broker blip when a session
+    ends): the CDRs of sessions completed in the last 24 hours that have none, in every
+    organisation's schema."""
+    return for_each_tenant(lambda: services.cdr_create_missing().created, name="create_missing_cdrs")
 
 
 @shared_task(name="billing.send_invoice", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+from typing import NamedTuple
+
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
 from apps.billing import pricing
 from apps.billing.models import ChargeDetailRecord
-from apps.billing.selectors import cdr_original, current_organization, invoice_credited_amount
+from apps.billing.selectors import (
+    cdr_original,
+    current_organization,
+    invoice_credited_amount,
+    transactions_without_cdr,
+)
 from apps.billing.services.invoices import credit_note_issue, invoice_issue_for_cdr
 from apps.charging.models import IdToken, Transaction
 from apps.core.money import quantize
@@ -26,6 +36,18 @@ TOKEN_TYPES = {
     IdToken.Type.CENTRAL: ChargeDetailRecord.TokenType.APP_USER,
 }
 _EFFECTIVE = object()  # "the tariff in effect at the session start"
+
+logger = logging.getLogger(__name__)
+
+# The missing-CDR sweep looks back this far: far enough to outlast a broker outage, short
+# enough that a driver never gets a surprise receipt for a session of last month (those are
+# for an operator to price deliberately, with `manage.py create_missing_cdrs`).
+MISSING_CDR_WINDOW = dt.timedelta(hours=24)
+# ...and leaves alone what stopped less than this ago: its own billing.create_cdr task is
+# probably still queued or retrying (its 5 retries with backoff take about half a minute at
+# most). Taking it over would not bill twice (creation is idempotent and locks the transaction
+# row), but it would contend with the regular path and count the task's work as its own.
+MISSING_CDR_GRACE = dt.timedelta(minutes=5)
 
 
 def _token_fields(tx: Transaction) -> dict:
@@ -191,6 +213,38 @@ def cdr_create_for_transaction(*, transaction: Transaction, issue_receipt: bool 
         invoice_issue_for_cdr(cdr=cdr)
     _settle_after_commit(cdr)
     return cdr
+
+
+class MissingCdrs(NamedTuple):
+    created: int
+    failed: int
+
+
+def cdr_create_missing(
+    *, window: dt.timedelta = MISSING_CDR_WINDOW, grace: dt.timedelta = MISSING_CDR_GRACE
+) -> MissingCdrs:
+    """In the current schema: the CDR (and receipt) of every transaction completed between
+    `window` and `grace` ago that has none, because its billing.create_cdr publish was lost
+    after commit (queue_after_commit is robust: a broker failure there is only logged).
+
+    Not atomic on purpose: each transaction is created in its own database transaction, so one
+    that cannot be priced is logged and skipped (and tried again by the next sweep until it
+    leaves the window) without undoing or stopping the others."""
+    now = timezone.now()
+    missing = list(transactions_without_cdr(stopped_from=now - window, stopped_before=now - grace))
+    created = failed = 0
+    for tx in missing:
+        try:
+            cdr_create_for_transaction(transaction=tx)
+        except Exception:
+            failed += 1
+            logger.exception("missing CDR of transaction %s in %s could not be created", tx.pk, connection.schema_name)
+        else:
+            created += 1
+    if missing:
+        # Each one is a create_cdr publish that was lost (or a task that failed for good).
+        logger.warning("missing CDRs in %s: %d created, %d failed", connection.schema_name, created, failed)
+    return MissingCdrs(created=created, failed=failed)
 
 
 def _settle_after_commit(cdr: ChargeDetailRecord) -> None:

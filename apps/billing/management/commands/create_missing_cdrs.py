@@ -4,9 +4,8 @@ organisation or in one (--schema). Safe to re-run: creation is idempotent."""
 from django.core.management.base import BaseCommand
 from django_tenants.utils import get_public_schema_name, schema_context
 
-from apps.billing.models import ChargeDetailRecord
+from apps.billing.selectors import transactions_without_cdr
 from apps.billing.services import cdr_create_for_transaction
-from apps.charging.models import Transaction
 from apps.tenants.models import Organization
 
 
@@ -26,11 +25,7 @@ class Command(BaseCommand):
                 self._one(org.schema_name, issue_receipt=not no_receipts)
 
     def _one(self, schema: str, *, issue_receipt: bool) -> None:
-        missing = (
-            Transaction.objects.filter(status=Transaction.Status.COMPLETED)
-            .exclude(pk__in=ChargeDetailRecord.objects.values("transaction_id"))
-            .order_by("stopped_at", "pk")
-        )
+        missing = transactions_without_cdr()
         total = missing.count()
         self.stdout.write(f"{schema}: {total} completed transactions without a CDR")
         created = failed = 0
