@@ -245,12 +245,15 @@ def shared_entries_keep(*, schema: str, charge_point_ids) -> int:
 
 
 def check_charger_password_cached(
-    password: str, encoded: str, *, charge_point_id: int, schema: str | None = None
-) -> bool:
+    password: str, encoded: str, *, charge_point_id: int, schema: str | None = None, cached_only: bool = False
+) -> bool | None:
     """check_charger_password, skipping PBKDF2 when this process, or any process
     sharing the Django cache within OCPP_AUTH_CACHE_SECONDS, verified the same password
     against the same stored hash of the same charger before. `schema` defaults to the
-    database connection's current tenant schema (charger ids are per schema)."""
+    database connection's current tenant schema (charger ids are per schema).
+
+    `cached_only`: never run PBKDF2; None when neither level knows this password (it may
+    be right or wrong: the caches never record failures)."""
     if not encoded or not password or len(password) > MAX_LENGTH:
         return False
     if schema is None:
@@ -266,6 +269,8 @@ def check_charger_password_cached(
         if written is None:
             written = _shared_lookup(key, mac)
     if written is None:
+        if cached_only:
+            return None
         if not check_charger_password(password, encoded):
             return False
         written = _shared_store(key, mac, ttl) if use_shared else 0.0

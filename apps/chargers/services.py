@@ -21,7 +21,7 @@ from apps.chargers.models import (
     RegistrationStatus,
 )
 from apps.chargers.passwords import hash_charger_password
-from apps.core.db import savepoint_if_nested
+from apps.core.db import savepoint_if_nested, update_returning
 
 # A charger counts as offline when nothing arrived for this many heartbeat
 # intervals plus a grace period (network jitter, batched last-seen writes).
@@ -117,8 +117,19 @@ def charge_point_connected(
     *, charge_point_id: int, connection_id: str, protocol_version: str, at: datetime | None = None
 ) -> None:
     at = at or timezone.now()
-    ChargePoint.objects.filter(pk=charge_point_id).update(
-        online=True, connected_at=at, last_seen=at, connection_id=connection_id, protocol_version=protocol_version
+    # Plain SQL: one of the few calls every handshake of a reconnect storm makes.
+    update_returning(
+        ChargePoint,
+        {
+            "online": True,
+            "connected_at": at,
+            "last_seen": at,
+            "connection_id": connection_id,
+            "protocol_version": protocol_version,
+        },
+        where="id = %s",
+        params=[charge_point_id],
+        returning="id",
     )
 
 
@@ -184,22 +195,30 @@ def charge_point_boot(
     """Store a BootNotification's station data; returns the charger's (registration status,
     own heartbeat interval or None).
 
-    One UPDATE of the boot's columns and one read of two: in a reconnect storm every
-    charger boots at once, and locking the row, loading every column and saving every
-    column back (in a transaction of its own) made this the costliest call of a reconnect."""
-    ChargePoint.objects.filter(pk=charge_point_id).update(
-        vendor=vendor,
-        model=model,
-        serial_number=serial_number,
-        charge_box_serial_number=charge_box_serial_number,
-        firmware_version=firmware_version,
-        iccid=iccid,
-        imsi=imsi,
-        meter_type=meter_type,
-        meter_serial_number=meter_serial_number,
-        last_boot_at=timezone.now(),
+    One UPDATE ... RETURNING: in a reconnect storm every charger boots at once, and locking
+    the row, loading every column and saving every column back (in a transaction of its
+    own) made this the costliest call of a reconnect."""
+    row = update_returning(
+        ChargePoint,
+        {
+            "vendor": vendor,
+            "model": model,
+            "serial_number": serial_number,
+            "charge_box_serial_number": charge_box_serial_number,
+            "firmware_version": firmware_version,
+            "iccid": iccid,
+            "imsi": imsi,
+            "meter_type": meter_type,
+            "meter_serial_number": meter_serial_number,
+            "last_boot_at": timezone.now(),
+        },
+        where="id = %s",
+        params=[charge_point_id],
+        returning="registration_status, heartbeat_interval",
     )
-    return ChargePoint.objects.values_list("registration_status", "heartbeat_interval").get(pk=charge_point_id)
+    if row is None:
+        raise ChargePoint.DoesNotExist(f"charge point {charge_point_id} does not exist")
+    return row
 
 
 def connector_status_record(

@@ -19,13 +19,14 @@ version of its own. `_Shape` holds the differences.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -353,13 +354,37 @@ def _queue_push(charge_point_ids: list[int], countdown: float = 0) -> None:
         queue_after_commit(local_list_push_pending, [cp_id], countdown=countdown, **extra)
 
 
+@functools.cache
+def _carries_list_sql() -> str:
+    """local_list_charger_ids for one charger as plain EXISTS tests: the queryset's three
+    LEFT JOINs cost more to compile than to run, on every BootNotification of a storm."""
+    qn = connection.ops.quote_name
+    direct = LocalAuthList.charge_points.through._meta
+    by_location = LocalAuthList.locations.through._meta
+    charger = ChargePoint._meta
+    state = LocalListState._meta
+    location_fk = qn(by_location.get_field("location").column)
+    return (
+        f"SELECT EXISTS (SELECT 1 FROM {qn(direct.db_table)}"
+        f" WHERE {qn(direct.get_field('chargepoint').column)} = %(cp)s)"
+        f" OR EXISTS (SELECT 1 FROM {qn(by_location.db_table)} m JOIN {qn(charger.db_table)} c"
+        f" ON c.{qn(charger.get_field('location').column)} = m.{location_fk}"
+        f" WHERE c.{qn(charger.pk.column)} = %(cp)s)"
+        f" OR EXISTS (SELECT 1 FROM {qn(state.db_table)} WHERE {qn(state.get_field('charge_point').column)} = %(cp)s)"
+    )
+
+
 def local_list_boot(*, charge_point_id: int, registration_status: str = "Accepted") -> bool:
     """For the BootNotification handler: after an Accepted boot, queue a push a few
     seconds later when the charger carries a list. Never pushes inline (the handler runs
     in the charger's receive path)."""
     # A Pending or Rejected charger may not be sent anything but what the CSMS needs to accept it.
-    if registration_status != "Accepted" or not local_list_charger_ids(charge_point_ids=[charge_point_id]):
+    if registration_status != "Accepted":
         return False
+    with connection.cursor() as cursor:
+        cursor.execute(_carries_list_sql(), {"cp": charge_point_id})
+        if not cursor.fetchone()[0]:
+            return False
     LocalListState.objects.get_or_create(charge_point_id=charge_point_id)
     _queue_push([charge_point_id], countdown=BOOT_DELAY)
     return True

@@ -17,7 +17,7 @@ from apps.charging.selectors import (
     id_token_info_for_charging,
     token_has_active_transaction,
 )
-from apps.core.db import savepoint_if_nested
+from apps.core.db import savepoint_if_nested, update_returning
 from apps.core.tenancy import queue_after_commit
 
 # OCPP 1.6 SampledValue defaults (section 7.45): stored explicitly so readers need not know them.
@@ -217,19 +217,14 @@ def _transaction_complete(*, charge_point_id: int, transaction_id: str, **values
     UPDATE ... RETURNING (the row stays locked until commit, as select_for_update did): the
     (pk, connector_id) it completed, or None. A SELECT FOR UPDATE, a model instance and a
     save() cost three times as much on every StopTransaction."""
-    qn = connection.ops.quote_name
-    meta = Transaction._meta
     values["status"] = Transaction.Status.COMPLETED
-    fields = [meta.get_field(name) for name in values]
-    params = [f.get_db_prep_save(values[f.name], connection) for f in fields]
-    assignments = ", ".join(f"{qn(f.column)} = %s" for f in fields)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {qn(meta.db_table)} SET {assignments} "
-            "WHERE charge_point_id = %s AND transaction_id = %s AND status <> %s RETURNING id, connector_id",
-            [*params, charge_point_id, transaction_id, Transaction.Status.COMPLETED],
-        )
-        return cursor.fetchone()
+    return update_returning(
+        Transaction,
+        values,
+        where="charge_point_id = %s AND transaction_id = %s AND status <> %s",
+        params=[charge_point_id, transaction_id, Transaction.Status.COMPLETED],
+        returning="id, connector_id",
+    )
 
 
 def _queue_cdr(tx_pk: int) -> None:

@@ -14,6 +14,7 @@ import functools
 import logging
 import os
 import time
+import uuid
 
 from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
@@ -21,7 +22,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from apps.chargers.services import charge_point_connected, charge_point_disconnected
+from apps.chargers.services import charge_point_disconnected
 from apps.csms import throttle, watchdog
 from apps.csms.commands import charger_group
 from apps.csms.db import run_command_bookkeeping, run_in_schema
@@ -170,6 +171,9 @@ class OcppConsumer(AsyncWebsocketConsumer):
             logger.warning("ocpp: %s on %s refused, too many failed handshakes", identity, schema)
             await deny(self.scope, self.base_send, 401, [(b"www-authenticate", b'Basic realm="OCPP"')])
             return
+        subprotocol = negotiate_subprotocol(self.scope.get("subprotocols", []))
+        cls = session_class(subprotocol) if subprotocol else None
+        connection_id = uuid.uuid4().hex
         decision = await run_in_schema(
             schema,
             connection_authorize,
@@ -179,6 +183,10 @@ class OcppConsumer(AsyncWebsocketConsumer):
             client_cert_identity=cert_identity,
             queued_at=time.monotonic(),
             budget=HANDSHAKE_BUDGET,
+            # Recorded online in the same call (before the accept below: if the charger
+            # is gone by then, disconnect() records it offline again).
+            connection_id=connection_id if cls else "",
+            protocol_version=cls.subprotocol if cls else "",
         )
         if decision.overloaded:
             # Not a failed login: no throttle count. The charger retries, as after any refusal.
@@ -191,29 +199,21 @@ class OcppConsumer(AsyncWebsocketConsumer):
             await deny(self.scope, self.base_send, 401, [(b"www-authenticate", b'Basic realm="OCPP"')])
             return
         throttle.handshakes.succeeded(throttle_key)
-        subprotocol = negotiate_subprotocol(self.scope.get("subprotocols", []))
-        if subprotocol is None:
+        if cls is None:
             # OCPP-J 1.6 / 2.0.1 section 3.1.2: finish the handshake without a
             # Sec-WebSocket-Protocol header, then close immediately.
             await self.accept()
             await self.close(code=1002)
             return
-        cls = session_class(subprotocol)
         self.ctx = ChargerContext(
             schema=schema,
             charge_point_id=decision.charge_point_id,
             identity=identity,
             registration_status=decision.registration_status,
+            connection_id=connection_id,
         )
         self.session = cls(ctx=self.ctx, send=self._send_text)
         await self.accept(subprotocol)
-        await run_in_schema(
-            schema,
-            charge_point_connected,
-            charge_point_id=self.ctx.charge_point_id,
-            connection_id=self.ctx.connection_id,
-            protocol_version=cls.subprotocol,
-        )
         self.group = charger_group(schema, self.ctx.charge_point_id)
         # A second connection with the same identity replaces the first, wherever it lives.
         await self._layer("group_send", self.group, {"type": "ocpp.evict", "connection_id": self.ctx.connection_id})

@@ -19,7 +19,8 @@ from apps.chargers.passwords import (
     generate_charger_password,
     hash_charger_password,
 )
-from apps.chargers.services import charge_point_boot, charge_point_register_unknown
+from apps.chargers.services import charge_point_boot, charge_point_connected, charge_point_register_unknown
+from apps.charging.locallists import local_list_boot
 from apps.csms.models import Command, CsmsSettings, MessageLog
 from apps.csms.redact import redact
 
@@ -81,22 +82,36 @@ def connection_authorize(
     client_cert_identity: str | None = None,
     queued_at: float | None = None,
     budget: float | None = None,
+    connection_id: str = "",
+    protocol_version: str = "",
 ) -> ConnectDecision:
     """Decide a websocket handshake. Every refusal looks the same to the charger (401),
     so a wrong password, an unknown identity and a wrong profile reveal nothing.
+
+    `connection_id` / `protocol_version`: when given, an allowed charger is also recorded
+    as connected on them (charge_point_connected), in the same database call: in a
+    reconnect storm every call a handshake makes queues behind thousands of others.
 
     `queued_at` / `budget` (time.monotonic() seconds): in a reconnect storm handshakes queue
     for the database threads, and a charger whose handshake waited longer than its own
     timeout has already hung up and will try again. Hashing its password anyway (PBKDF2,
     ~15 ms) only delays everyone behind it, until no handshake finishes in time at all --
-    so a handshake that waited more than `budget` is answered OVERLOADED (503, retry)
-    without any work."""
-    if queued_at is not None and budget and time.monotonic() - queued_at > budget:
-        return OVERLOADED
+    so a handshake that waited more than `budget` and would need PBKDF2 is answered
+    OVERLOADED (503, retry) without it. One whose password this process or the shared
+    cache verified before costs no more than the 503 would, and is decided as usual:
+    after a restart that is nearly every charger, and turning them away only sends them
+    to the back of the queue again."""
+    over_budget = queued_at is not None and bool(budget) and time.monotonic() - queued_at > budget
     if not identity or len(identity) > IDENTITY_MAX or not identity.isprintable():
         return DENIED
-    cp = ChargePoint.objects.filter(identity=identity).first()
-    if cp is None:
+    row = (
+        ChargePoint.objects.filter(identity=identity)
+        .values_list("pk", "security_profile", "password_hash", "registration_status")
+        .first()
+    )
+    if row is None:
+        if over_budget:
+            return OVERLOADED
         policy = csms_settings_get().unknown_identity_policy
         if policy == CsmsSettings.UnknownIdentityPolicy.REJECT:
             # Spend the time a password check takes: response time must not tell
@@ -109,8 +124,8 @@ def connection_authorize(
             # Anyone can knock with a made-up identity; do not let them fill the table.
             return DENIED
         cp = charge_point_register_unknown(identity=identity, accept=accept)
-        return ConnectDecision(True, cp.pk, cp.registration_status)
-    profile = cp.security_profile
+        return _connected(ConnectDecision(True, cp.pk, cp.registration_status), connection_id, protocol_version)
+    pk, profile, password_hash, registration_status = row
     if profile >= ChargePoint.SecurityProfile.BASIC_TLS and not secure:
         return DENIED
     if profile == ChargePoint.SecurityProfile.CLIENT_CERT:
@@ -123,15 +138,31 @@ def connection_authorize(
         username, password = credentials
         # Always run the check, so timing does not tell a wrong user from a wrong password
         # (a cached success is fast only for whoever already knows the password).
-        password_ok = check_charger_password_cached(password, cp.password_hash, charge_point_id=cp.pk)
+        password_ok = check_charger_password_cached(
+            password, password_hash, charge_point_id=pk, cached_only=over_budget
+        )
+        if password_ok is None:
+            return OVERLOADED
         if username != identity or not password_ok:
             return DENIED
-    return ConnectDecision(True, cp.pk, cp.registration_status)
+    return _connected(ConnectDecision(True, pk, registration_status), connection_id, protocol_version)
+
+
+def _connected(decision: ConnectDecision, connection_id: str, protocol_version: str) -> ConnectDecision:
+    if connection_id:
+        charge_point_connected(
+            charge_point_id=decision.charge_point_id, connection_id=connection_id, protocol_version=protocol_version
+        )
+    return decision
 
 
 def boot_accept(*, charge_point_id: int, **boot_fields) -> tuple[str, int]:
-    """Store BootNotification data; return (registration status, interval to send)."""
+    """Store BootNotification data; return (registration status, interval to send). An
+    Accepted charger that carries a local authorisation list gets a check of it queued
+    (local_list_boot), in the same database call: in a reconnect storm every call a
+    boot makes queues behind thousands of others."""
     status, own_interval = charge_point_boot(charge_point_id=charge_point_id, **boot_fields)
+    local_list_boot(charge_point_id=charge_point_id, registration_status=status)
     settings = csms_settings_get()
     if status == RegistrationStatus.ACCEPTED:
         return status, own_interval or settings.heartbeat_interval

@@ -280,3 +280,27 @@ def test_deleting_a_list_removes_its_cards(cp, cards, bus):
     local_list_push(charge_point=cp)
     assert bus.sent[-1]["updateType"] == "Differential"
     assert all("idTagInfo" not in e for e in bus.sent[-1]["localAuthorizationList"])
+
+
+def test_boot_finds_a_list_by_charger_by_location_or_by_pushed_state(in_tenant_a, monkeypatch):
+    """local_list_boot's one-statement test agrees with local_list_charger_ids on each way
+    a charger can carry a list, and never answers for another charger."""
+    queued = []
+    monkeypatch.setattr(locallists, "_queue_push", lambda ids, countdown=0: queued.append(ids))
+    direct, by_location, by_state, bystander = (
+        charge_point_create(identity=f"LB-{n}", password=f"a-charger-password-{n:02d}") for n in range(4)
+    )
+    loc = location_create(name="Depot", address="1 Road", city="Town", country="DE")
+    by_location.location = loc
+    by_location.save()
+    bystander.location = location_create(name="Other", address="2 Road", city="Town", country="DE")
+    bystander.save()
+    local_auth_list_create(name="Own", charge_points=[direct])
+    local_auth_list_create(name="Site", locations=[loc])
+    LocalListState.objects.create(charge_point=by_state)
+    assert locallists.local_list_charger_ids() == {direct.pk, by_location.pk, by_state.pk}
+    for carrier in (direct, by_location, by_state):
+        assert locallists.local_list_boot(charge_point_id=carrier.pk)
+    assert not locallists.local_list_boot(charge_point_id=bystander.pk)
+    assert queued == [[direct.pk], [by_location.pk], [by_state.pk]]
+    assert not LocalListState.objects.filter(charge_point=bystander).exists()

@@ -184,24 +184,46 @@ def test_message_log_copy_stores_what_the_orm_would(in_tenant_a):
     ]
 
 
-def test_a_handshake_that_waited_too_long_is_deferred_without_a_password_check(in_tenant_a, monkeypatch):
+def test_a_handshake_that_waited_too_long_is_deferred_unless_its_password_check_is_cached(in_tenant_a, monkeypatch):
+    import base64
     import time
 
+    from apps.chargers import passwords
     from apps.chargers.services import charge_point_create
-    from apps.csms import services
     from apps.csms.services import connection_authorize
 
+    passwords.verified_cache_clear()
     charge_point_create(identity="STORM-1", password="a-good-charger-password")
-    header = "Basic " + __import__("base64").b64encode(b"STORM-1:a-good-charger-password").decode()
-    checked = []
-    real = services.check_charger_password_cached
-    monkeypatch.setattr(services, "check_charger_password_cached", lambda *a, **k: checked.append(1) or real(*a, **k))
 
-    late = connection_authorize(
-        identity="STORM-1", authorization=header, secure=False, queued_at=time.monotonic() - 11, budget=10
-    )
-    assert late.overloaded and not late.allowed and checked == []
+    def header(password):
+        return "Basic " + base64.b64encode(f"STORM-1:{password}".encode()).decode()
+
+    hashed = []
+    real = passwords.check_charger_password
+    monkeypatch.setattr(passwords, "check_charger_password", lambda *a: hashed.append(1) or real(*a))
+
+    def late(password, identity="STORM-1"):
+        return connection_authorize(
+            identity=identity, authorization=header(password), secure=False, queued_at=time.monotonic() - 11, budget=10
+        )
+
+    # Never verified: no PBKDF2 for a handshake whose charger has probably given up.
+    first = late("a-good-charger-password")
+    assert first.overloaded and not first.allowed and hashed == []
     fresh = connection_authorize(
-        identity="STORM-1", authorization=header, secure=False, queued_at=time.monotonic(), budget=10
+        identity="STORM-1",
+        authorization=header("a-good-charger-password"),
+        secure=False,
+        queued_at=time.monotonic(),
+        budget=10,
     )
-    assert fresh.allowed and not fresh.overloaded and checked == [1]
+    assert fresh.allowed and not fresh.overloaded and hashed == [1]
+    # Verified before (the restart-storm case): decided as usual, at no PBKDF2 cost.
+    again = late("a-good-charger-password")
+    assert again.allowed and again.charge_point_id == fresh.charge_point_id and hashed == [1]
+    # A wrong password is never cached, so it is deferred, not refused: an overloaded
+    # server tells nothing about passwords, and still spends no PBKDF2.
+    wrong = late("a-wrong-charger-password")
+    assert wrong.overloaded and not wrong.allowed and hashed == [1]
+    unknown = late("a-good-charger-password", identity="STORM-NOBODY")
+    assert unknown.overloaded and not unknown.allowed and hashed == [1]

@@ -191,3 +191,33 @@ def test_settings_are_per_organisation(tenant_a, tenant_b, make_user, login):
     )
     client_b = login(tenant_b, make_user(tenant_b, role=Role.OPERATOR_ADMIN))
     assert client_b.get("/api/v1/ocpp-settings/").json()["unknown_identity_policy"] == "reject"
+
+
+def test_an_allowed_handshake_is_recorded_online_in_the_same_call(cp):
+    refused = connection_authorize(
+        identity="CP-1", authorization=basic("CP-1", "not-the-password!"), secure=False, connection_id="c-0"
+    )
+    assert not refused.allowed
+    assert ChargePoint.objects.values_list("online", "connection_id").get(pk=cp.pk) == (False, "")
+    decision = connection_authorize(
+        identity="CP-1",
+        authorization=basic("CP-1", PASSWORD),
+        secure=False,
+        connection_id="c-1",
+        protocol_version="ocpp2.0.1",
+    )
+    assert decision.allowed
+    cp.refresh_from_db()
+    assert (cp.online, cp.connection_id, cp.protocol_version) == (True, "c-1", "ocpp2.0.1")
+    assert cp.connected_at is not None and cp.last_seen == cp.connected_at
+    # Without a connection id (no subprotocol agreed: accepted, then closed) nothing is recorded.
+    assert connection_authorize(identity="CP-1", authorization=basic("CP-1", PASSWORD), secure=False).allowed
+    assert ChargePoint.objects.get(pk=cp.pk).connection_id == "c-1"
+
+
+def test_an_unknown_identity_let_in_is_recorded_online(in_tenant_a):
+    csms_settings_update(unknown_identity_policy="pending")
+    decision = connection_authorize(identity="NEW-2", authorization=None, secure=False, connection_id="c-9")
+    cp = ChargePoint.objects.get(identity="NEW-2")
+    assert decision.charge_point_id == cp.pk
+    assert (cp.online, cp.connection_id, cp.registration_status) == (True, "c-9", "Pending")

@@ -13,7 +13,6 @@ from ocpp.v16.enums import Action
 from apps.certificates import services as certificates
 from apps.chargers import services as chargers
 from apps.charging import services as charging
-from apps.charging.locallists import local_list_boot
 from apps.charging.selectors import IdTokenInfo, id_token_info_for_charging
 from apps.core.timefmt import iso_utc, now_iso
 from apps.csms import batching
@@ -110,8 +109,6 @@ class V16Session(SessionBase, LibChargePoint):
             meter_serial_number=kw.get("meter_serial_number", ""),
         )
         self.ctx.registration_status = status
-        # Queues (never sends during the boot) a local list check for chargers that carry one.
-        await self.db(local_list_boot, charge_point_id=self.ctx.charge_point_id, registration_status=status)
         return call_result.BootNotification(current_time=now_iso(), interval=interval, status=status)
 
     @on(Action.heartbeat)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from ocpp.routing import on
 
-from apps.charging.locallists import local_list_boot
 from apps.core.timefmt import now_iso
 from apps.csms import batching
 from apps.csms import services as csms
@@ -26,7 +25,6 @@ class CoreMixin:
             imsi=modem.get("imsi", ""),
         )
         self.ctx.registration_status = status
-        await self.db(local_list_boot, charge_point_id=self.ctx.charge_point_id, registration_status=status)
         await self.after_boot(status=status, reason=reason)
         return {"current_time": now_iso(), "interval": interval, "status": status}
 
