@@ -213,7 +213,15 @@ class OcppConsumer(AsyncWebsocketConsumer):
             connection_id=connection_id,
         )
         self.session = cls(ctx=self.ctx, send=self._send_text)
-        await self.accept(subprotocol)
+        try:
+            await self.accept(subprotocol)
+        except BaseException:
+            # The charger left while its handshake was being decided, and the server says so
+            # by raising here, where Channels never calls disconnect(): undo the online record.
+            await run_in_schema(
+                schema, charge_point_disconnected, charge_point_id=self.ctx.charge_point_id, connection_id=connection_id
+            )
+            raise
         self.group = charger_group(schema, self.ctx.charge_point_id)
         # A second connection with the same identity replaces the first, wherever it lives.
         await self._layer("group_send", self.group, {"type": "ocpp.evict", "connection_id": self.ctx.connection_id})
