@@ -88,7 +88,12 @@ class Transaction(models.Model):
             models.UniqueConstraint(fields=["charge_point", "start_key"], name="tx_start_idempotent"),
             models.UniqueConstraint(fields=["charge_point", "transaction_id"], name="tx_id_per_charger"),
         ]
-        indexes = [models.Index(fields=["charge_point", "status"], name="tx_cp_status")]
+        indexes = [
+            models.Index(fields=["charge_point", "status"], name="tx_cp_status"),
+            # Sessions by when they ended: the missing-CDR sweep (every 15 minutes, every
+            # organisation) and period reports, without reading the whole table.
+            models.Index(fields=["stopped_at"], name="tx_stopped_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.charge_point_id}#{self.transaction_id}"
