@@ -28,6 +28,7 @@ from benchmarks.httpclient import request
 from benchmarks.loadgen import Fleet, FleetConfig, percentiles, raise_nofile
 from benchmarks.servers import (
     HOST,
+    PySpy,
     ResourceMeter,
     ServerProcess,
     TargetUnavailable,
@@ -267,9 +268,14 @@ async def fleet_run(
         rss_idle = rss_bytes(server_pids())
         meter = ResourceMeter(server_pids)
         services = ResourceMeter(target.service_pids)
+        spy = None
+        if args.py_spy:
+            spy = PySpy(server_pids, target.log_dir, f"{target.name}-{scenario}-x{workers}", fmt=args.py_spy)
         if storm:
             meter.start()
             services.start()
+            if spy:
+                spy.start()
         connect = await (fleet.reconnect() if restart else fleet.connect())
         rss_connected = rss_bytes(server_pids())
         commands = None
@@ -279,6 +285,8 @@ async def fleet_run(
                 warmup = await warm_commands(target.api, count=args.command_warmup, timeout=args.command_timeout)
             meter.start()
             services.start()
+            if spy:
+                spy.start()
             fleet.measure()
             if commands_rate > 0:
                 commands = await drive_commands(
@@ -292,6 +300,8 @@ async def fleet_run(
                 await asyncio.sleep(args.duration)
         server = meter.stop()
         service_use = services.stop()
+        if spy:
+            row["profiles"] = spy.stop()
         if not target.service_pids():
             service_use = None
         result = await fleet.stop()
@@ -596,6 +606,16 @@ def parse_args(argv=None):
         default=None,
         help="evzone: compare meter values stored with frames answered (default on for evzone)",
     )
+    p.add_argument(
+        "--py-spy",
+        nargs="?",
+        const="flamegraph",
+        default="",
+        choices=sorted(PySpy.EXTENSIONS),
+        help="record a py-spy profile (GIL-holding threads) of every server process over each measured "
+        "window, into the server log directory: a flame graph SVG by default, or speedscope JSON, or raw "
+        "collapsed stacks; listed as profiles in the JSON",
+    )
     p.add_argument("--max-runtime", type=float, default=0, help="hard stop in seconds (0: computed)")
     p.add_argument("--json", default="", help="result file (default benchmarks/results/<timestamp>.json)")
     args = p.parse_args(argv)
@@ -663,6 +683,9 @@ async def amain(args) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out, indent=2))
     print(f"\nJSON: {path}\nserver logs: {log_dir}")
+    for row in rows:
+        for profile in row.get("profiles", []):
+            print(f"py-spy profile ({row['target']} {row['scenario']}): {profile}")
     return 2 if error else 0
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -179,6 +181,56 @@ class ResourceMeter:
         used = sum(cpu1[pid] - self._cpu0.get(pid, 0.0) for pid in cpu1)
         self.cpu_pct = round(100 * used / self.window_s, 1) if self.window_s else 0.0
         return {"cpu_pct": self.cpu_pct, "cpu_s": round(used, 2), "peak_rss_mb": round(self.peak_rss / 2**20, 1)}
+
+
+class PySpy:
+    """`py-spy record` on every server process over a window, one profile per process: a
+    flame graph (SVG), speedscope JSON, or raw collapsed stacks to grep. Only the threads
+    holding the GIL are sampled (`--gil`): the server is GIL-bound, and a thread waiting for
+    PostgreSQL is not where the time goes. Needs ptrace rights on the servers (root, or
+    kernel.yama.ptrace_scope 0)."""
+
+    EXTENSIONS = {"flamegraph": "svg", "speedscope": "json", "raw": "txt"}
+
+    def __init__(self, pids_fn, out_dir: Path, label: str, rate: int = 100, fmt: str = "flamegraph"):
+        self.pids_fn = pids_fn
+        self.out_dir = out_dir
+        self.label = label
+        self.rate = rate
+        self.fmt = fmt
+        self._procs: list[tuple[subprocess.Popen, Path]] = []
+
+    @staticmethod
+    def executable() -> str | None:
+        beside = Path(sys.executable).parent / "py-spy"
+        return str(beside) if beside.exists() else shutil.which("py-spy")
+
+    def start(self) -> None:
+        exe = self.executable()
+        if exe is None:
+            raise TargetUnavailable("--py-spy: no py-spy executable (pip install py-spy)")
+        for proc in process_tree(self.pids_fn()):
+            out = self.out_dir / f"{self.label}-{proc.pid}.{self.EXTENSIONS[self.fmt]}"
+            argv = [exe, "record", "--pid", str(proc.pid), "--rate", str(self.rate), "--format", self.fmt]
+            argv += ["--gil", "--nonblocking"]
+            with open(self.out_dir / f"{self.label}-{proc.pid}.py-spy.log", "wb") as log:
+                self._procs.append((subprocess.Popen([*argv, "-o", str(out)], stdout=log, stderr=log), out))
+
+    def stop(self) -> list[str]:
+        """Stop recording (py-spy writes its output on SIGINT); the flame graphs written."""
+        for proc, _ in self._procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+        written = []
+        for proc, out in self._procs:
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            if out.exists():
+                written.append(str(out))
+        self._procs = []
+        return written
 
 
 def python() -> str:

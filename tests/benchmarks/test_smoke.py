@@ -5,6 +5,8 @@ answered, no errors, every charger connected and Accepted — never timing.
 No database: these are plain tests (no `db` fixture); the harness runs in a subprocess.
 """
 
+from pathlib import Path
+
 import pytest
 
 from tests.benchmarks.bench import assert_storm_all_accepted, run_ceiling
@@ -107,3 +109,17 @@ def test_percentiles():
     p = percentiles(range(1, 101))
     assert (p["n"], p["p50"], p["p95"], p["p99"], p["max"]) == (100, 50, 95, 99, 100)
     assert percentiles([]) == {"n": 0}
+
+
+def test_py_spy_records_a_flame_graph_of_the_server(tmp_path):
+    """--py-spy: a flame graph of the server process over the measured window, listed in the
+    JSON; it shows the server's own code (the ceiling's module), so it sampled the right process."""
+    (row,) = run_ceiling(
+        tmp_path / "spy.json",
+        *("--scenario", "throughput", "--throughput-chargers", "20", "--duration", "3", "--py-spy"),
+        *("--max-runtime", "60"),
+    )
+    (profile,) = row["profiles"]
+    svg = Path(profile).read_text()
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    assert "ceiling_server" in svg
