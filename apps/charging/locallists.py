@@ -298,17 +298,36 @@ def _charge_point_ids_of(lst: LocalAuthList) -> set[int]:
     return ids
 
 
+@functools.cache
+def _list_carriers_sql() -> str:
+    """The chargers carrying a list, as plain EXISTS tests per charger: the queryset's three
+    LEFT JOINs cost more to compile than to run, and every BootNotification of a storm asks."""
+    qn = connection.ops.quote_name
+    direct = LocalAuthList.charge_points.through._meta
+    by_location = LocalAuthList.locations.through._meta
+    charger = ChargePoint._meta
+    state = LocalListState._meta
+    pk = f"c.{qn(charger.pk.column)}"
+    return (
+        f"SELECT {pk} FROM {qn(charger.db_table)} c WHERE (EXISTS (SELECT 1 FROM {qn(direct.db_table)} m"
+        f" WHERE m.{qn(direct.get_field('chargepoint').column)} = {pk})"
+        f" OR EXISTS (SELECT 1 FROM {qn(by_location.db_table)} m"
+        f" WHERE m.{qn(by_location.get_field('location').column)} = c.{qn(charger.get_field('location').column)})"
+        f" OR EXISTS (SELECT 1 FROM {qn(state.db_table)} s"
+        f" WHERE s.{qn(state.get_field('charge_point').column)} = {pk}))"
+    )
+
+
 def local_list_charger_ids(*, charge_point_ids: Iterable[int] | None = None) -> set[int]:
     """Chargers whose list may change when a card does: those with a list (directly or
     through their location) or a pushed state. Optionally only among `charge_point_ids`."""
-    qs = ChargePoint.objects.filter(
-        Q(local_auth_lists__isnull=False)
-        | Q(location__local_auth_lists__isnull=False)
-        | Q(local_list_state__isnull=False)
-    )
+    sql, params = _list_carriers_sql(), []
     if charge_point_ids is not None:
-        qs = qs.filter(pk__in=list(charge_point_ids))
-    return set(qs.values_list("pk", flat=True))
+        sql += f" AND c.{connection.ops.quote_name(ChargePoint._meta.pk.column)} = ANY(%s::bigint[])"
+        params = [list(charge_point_ids)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0] for row in cursor.fetchall()}
 
 
 # --------------------------------------------------------------------------- change tracking
@@ -354,37 +373,13 @@ def _queue_push(charge_point_ids: list[int], countdown: float = 0) -> None:
         queue_after_commit(local_list_push_pending, [cp_id], countdown=countdown, **extra)
 
 
-@functools.cache
-def _carries_list_sql() -> str:
-    """local_list_charger_ids for one charger as plain EXISTS tests: the queryset's three
-    LEFT JOINs cost more to compile than to run, on every BootNotification of a storm."""
-    qn = connection.ops.quote_name
-    direct = LocalAuthList.charge_points.through._meta
-    by_location = LocalAuthList.locations.through._meta
-    charger = ChargePoint._meta
-    state = LocalListState._meta
-    location_fk = qn(by_location.get_field("location").column)
-    return (
-        f"SELECT EXISTS (SELECT 1 FROM {qn(direct.db_table)}"
-        f" WHERE {qn(direct.get_field('chargepoint').column)} = %(cp)s)"
-        f" OR EXISTS (SELECT 1 FROM {qn(by_location.db_table)} m JOIN {qn(charger.db_table)} c"
-        f" ON c.{qn(charger.get_field('location').column)} = m.{location_fk}"
-        f" WHERE c.{qn(charger.pk.column)} = %(cp)s)"
-        f" OR EXISTS (SELECT 1 FROM {qn(state.db_table)} WHERE {qn(state.get_field('charge_point').column)} = %(cp)s)"
-    )
-
-
 def local_list_boot(*, charge_point_id: int, registration_status: str = "Accepted") -> bool:
     """For the BootNotification handler: after an Accepted boot, queue a push a few
     seconds later when the charger carries a list. Never pushes inline (the handler runs
     in the charger's receive path)."""
     # A Pending or Rejected charger may not be sent anything but what the CSMS needs to accept it.
-    if registration_status != "Accepted":
+    if registration_status != "Accepted" or not local_list_charger_ids(charge_point_ids=[charge_point_id]):
         return False
-    with connection.cursor() as cursor:
-        cursor.execute(_carries_list_sql(), {"cp": charge_point_id})
-        if not cursor.fetchone()[0]:
-            return False
     LocalListState.objects.get_or_create(charge_point_id=charge_point_id)
     _queue_push([charge_point_id], countdown=BOOT_DELAY)
     return True
