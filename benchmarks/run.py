@@ -271,11 +271,15 @@ async def fleet_run(
         spy = None
         if args.py_spy:
             spy = PySpy(server_pids, target.log_dir, f"{target.name}-{scenario}-x{workers}", fmt=args.py_spy)
-        if storm:
+
+        def measure_from_now() -> None:
             meter.start()
             services.start()
             if spy:
                 spy.start()
+
+        if storm:
+            measure_from_now()
         connect = await (fleet.reconnect() if restart else fleet.connect())
         rss_connected = rss_bytes(server_pids())
         commands = None
@@ -283,10 +287,7 @@ async def fleet_run(
             warmup = []
             if commands_rate > 0 and args.command_warmup:
                 warmup = await warm_commands(target.api, count=args.command_warmup, timeout=args.command_timeout)
-            meter.start()
-            services.start()
-            if spy:
-                spy.start()
+            measure_from_now()
             fleet.measure()
             if commands_rate > 0:
                 commands = await drive_commands(
