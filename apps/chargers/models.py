@@ -87,6 +87,10 @@ class ProtocolVersion(models.TextChoices):
     OCPP21 = "ocpp2.1", "OCPP 2.1"
 
 
+# 2.0.1 and 2.1 share one message set (2.1 adds messages); 1.6 is a different protocol.
+OCPP2_VERSIONS = (ProtocolVersion.OCPP201, ProtocolVersion.OCPP21)
+
+
 class RegistrationStatus(models.TextChoices):
     ACCEPTED = "Accepted", "Accepted"
     PENDING = "Pending", "Pending"
@@ -154,6 +158,15 @@ class ChargePoint(models.Model):
     @property
     def has_password(self) -> bool:
         return bool(self.password_hash)
+
+    @property
+    def is_ocpp2(self) -> bool:
+        """The one answer to "does this charger speak OCPP 2.x (2.0.1 or 2.1)?"."""
+        return self.protocol_version in OCPP2_VERSIONS
+
+    @property
+    def is_ocpp21(self) -> bool:
+        return self.protocol_version == ProtocolVersion.OCPP21
 
 
 class Connector(models.Model):

@@ -151,7 +151,7 @@ SHAPE_16, SHAPE_2X = _Shape(v2=False), _Shape(v2=True)
 def _shape(charge_point: ChargePoint) -> _Shape:
     if charge_point.protocol_version == ProtocolVersion.OCPP16:
         return SHAPE_16
-    if charge_point.protocol_version in (ProtocolVersion.OCPP201, ProtocolVersion.OCPP21):
+    if charge_point.is_ocpp2:
         return SHAPE_2X
     raise LocalListError(f"Local lists cannot be pushed over {charge_point.protocol_version!r}.")
 
@@ -166,7 +166,7 @@ def local_list_desired(*, charge_point: ChargePoint, now: datetime | None = None
     q = Q(pk__in=[])
     for lst in lists:
         q |= _list_filter(lst, now)
-    v2 = charge_point.protocol_version in (ProtocolVersion.OCPP201, ProtocolVersion.OCPP21)
+    v2 = charge_point.is_ocpp2
     limit = MAX_ID_TOKEN.get(charge_point.protocol_version, MAX_ID_TAG)
     desired = DesiredList(entries={})
     for token in IdToken.objects.filter(q).order_by("id_token"):

@@ -21,15 +21,11 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from apps.chargers.models import ChargePoint, ProtocolVersion
+from apps.chargers.models import ChargePoint
 from apps.charging.models import IdToken, RemoteStart, Transaction
 
 # 1.6 idTag is CiString20; a longer 2.x token cannot be sent to a 1.6 charger.
 MAX_ID_TAG_16 = 20
-
-
-def is_v2(charge_point: ChargePoint) -> bool:
-    return charge_point.protocol_version != ProtocolVersion.OCPP16
 
 
 def remote_start(
@@ -53,7 +49,7 @@ def remote_start(
     from apps.csms.commands import command_send
 
     tag = id_token.id_token if id_token is not None else id_tag
-    if not is_v2(charge_point):
+    if not charge_point.is_ocpp2:
         payload = {"connectorId": connector_id if connector_id is not None else evse_id, "idTag": tag}
         if payload["connectorId"] is None:
             del payload["connectorId"]
@@ -99,7 +95,7 @@ def remote_stop(*, transaction: Transaction, user=None, source: str = "", timeou
     from apps.csms.commands import command_send
 
     charge_point = transaction.charge_point
-    if is_v2(charge_point):
+    if charge_point.is_ocpp2:
         action, payload = "RequestStopTransaction", {"transactionId": transaction.transaction_id}
     else:
         action, payload = "RemoteStopTransaction", {"transactionId": int(transaction.transaction_id)}
@@ -112,7 +108,7 @@ def remote_stop_requested_since(*, transaction: Transaction, since: datetime) ->
     """Whether a remote stop of this session was sent since `since` (to ask only once in a while)."""
     from apps.csms.models import Command
 
-    if is_v2(transaction.charge_point):
+    if transaction.charge_point.is_ocpp2:
         action, tx_id = "RequestStopTransaction", transaction.transaction_id
     else:
         action, tx_id = "RemoteStopTransaction", int(transaction.transaction_id)

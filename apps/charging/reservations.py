@@ -18,7 +18,6 @@ from django.utils import timezone
 
 from apps.chargers.models import ChargePoint
 from apps.charging.models import IdToken, Reservation
-from apps.charging.remote import is_v2
 from apps.core.timefmt import iso_utc
 
 MAX_MINUTES = 24 * 60
@@ -37,7 +36,7 @@ def _claim_id(*, charge_point: ChargePoint, evse_id: int, id_token: IdToken, exp
                 return Reservation.objects.create(
                     charge_point=charge_point,
                     reservation_id=(last + 1) % _INT32 or 1,
-                    connector_id=0 if is_v2(charge_point) else evse_id,
+                    connector_id=0 if charge_point.is_ocpp2 else evse_id,
                     evse_id=evse_id,
                     id_tag=id_token.id_token,
                     id_token_type=id_token.type,
@@ -61,12 +60,12 @@ def reservation_make(
 
     if not 1 <= minutes <= MAX_MINUTES:
         raise ReservationError(f"A reservation lasts 1 to {MAX_MINUTES} minutes.")
-    if evse_id < 0 or (is_v2(charge_point) and evse_id == 0):
+    if evse_id < 0 or (charge_point.is_ocpp2 and evse_id == 0):
         raise ReservationError("Choose an EVSE of this charger.")
     expires_at = (timezone.now() + timedelta(minutes=minutes)).replace(microsecond=0)
     reservation = _claim_id(charge_point=charge_point, evse_id=evse_id, id_token=id_token, expires_at=expires_at)
     stamp = iso_utc(expires_at)
-    if is_v2(charge_point):
+    if charge_point.is_ocpp2:
         payload = {
             "id": reservation.reservation_id,
             "expiryDateTime": stamp,

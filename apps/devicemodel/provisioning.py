@@ -328,7 +328,7 @@ def network_profile_payload(
     }
     # 2.0.1 requires ocppVersion and knows only OCPP20 for itself; 2.1 made it optional
     # (the version is negotiated at the handshake).
-    if charge_point.protocol_version != "ocpp2.1":
+    if not charge_point.is_ocpp21:
         data["ocppVersion"] = "OCPP20"
     return {"configurationSlot": configuration_slot, "connectionData": data}
 

@@ -35,7 +35,7 @@ PASSWORD_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456
 
 
 def _require_2x(charge_point: ChargePoint) -> None:
-    if not charge_point.protocol_version.startswith("ocpp2"):
+    if not charge_point.is_ocpp2:
         raise ValidationError("This works for OCPP 2.0.1 and 2.1 chargers; 1.6 uses configuration keys.")
 
 

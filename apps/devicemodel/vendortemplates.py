@@ -133,7 +133,7 @@ def provisioning_boot(*, charge_point_id: int, registration_status: str) -> Temp
     """For the BootNotification handler (after its answer is decided): when a template
     applies to this charger, record a run and queue it a moment later. Never sends."""
     cp = ChargePoint.objects.filter(pk=charge_point_id).first()
-    if cp is None or not cp.protocol_version.startswith("ocpp2"):
+    if cp is None or not cp.is_ocpp2:
         return None
     template = vendor_template_match(vendor=cp.vendor, model=cp.model, firmware_version=cp.firmware_version)
     if template is None:

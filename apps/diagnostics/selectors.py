@@ -8,7 +8,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from apps.chargers.models import ChargePoint, ChargerEvent, ProtocolVersion
+from apps.chargers.models import OCPP2_VERSIONS, ChargePoint, ChargerEvent
 from apps.diagnostics.models import (
     DisplayMessage,
     LogRequest,
@@ -17,10 +17,6 @@ from apps.diagnostics.models import (
     StationEvent,
     StationRequest,
 )
-
-
-def is_v2(charge_point: ChargePoint) -> bool:
-    return charge_point.protocol_version in (ProtocolVersion.OCPP201, ProtocolVersion.OCPP21)
 
 
 def log_requests(*, charge_point: ChargePoint, limit: int = 20) -> list[LogRequest]:
@@ -143,7 +139,7 @@ def display_messages(*, charge_point: ChargePoint):
     )
 
 
-V2 = Q(protocol_version=ProtocolVersion.OCPP201) | Q(protocol_version=ProtocolVersion.OCPP21)
+V2 = Q(protocol_version__in=OCPP2_VERSIONS)
 
 
 def v2_chargers_at(*, location_id: int):

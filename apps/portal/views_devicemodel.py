@@ -32,10 +32,6 @@ from apps.portal.views import _form_errors
 RESULT_KEY = "dm-result-{}"
 
 
-def _is_2x(cp: ChargePoint) -> bool:
-    return cp.protocol_version.startswith("ocpp2")
-
-
 def _back(identity: str, page: str = "devicemodel_charger"):
     return redirect(f"portal:{page}", identity=identity)
 
@@ -65,8 +61,8 @@ def _rows(results: list[dict], sent: dict | None = None) -> list[dict]:
 @role_required(CAN_VIEW_PORTAL)
 def charger_device_model(request, identity):
     cp = get_object_or_404(ChargePoint, identity=identity)
-    context = {"cp": cp, "is_2x": _is_2x(cp), "can_operate": request.user.role in CAN_OPERATE_CHARGERS}
-    if _is_2x(cp):
+    context = {"cp": cp, "is_2x": cp.is_ocpp2, "can_operate": request.user.role in CAN_OPERATE_CHARGERS}
+    if cp.is_ocpp2:
         q, component = request.GET.get("q", "").strip(), request.GET.get("component", "").strip()
         context.update(
             q=q,
@@ -81,14 +77,14 @@ def charger_device_model(request, identity):
             templates=VendorTemplate.objects.filter(enabled=True),
             report_bases=provisioning.REPORT_BASES,
             result=request.session.pop(RESULT_KEY.format(cp.pk), None),
-            reset_types=["OnIdle", "Immediate"] + (["ImmediateAndResume"] if cp.protocol_version == "ocpp2.1" else []),
+            reset_types=["OnIdle", "Immediate"] + (["ImmediateAndResume"] if cp.is_ocpp21 else []),
         )
     return render(request, "devicemodel/charger.html", context)
 
 
 def _operable(request, identity) -> ChargePoint | None:
     cp = get_object_or_404(ChargePoint, identity=identity)
-    if not _is_2x(cp):
+    if not cp.is_ocpp2:
         messages.error(request, "The device model is OCPP 2.x; this charger speaks 1.6.")
         return None
     return cp
@@ -294,7 +290,7 @@ def charger_security(request, identity):
     cp = get_object_or_404(ChargePoint, identity=identity)
     context = {
         "cp": cp,
-        "is_2x": _is_2x(cp),
+        "is_2x": cp.is_ocpp2,
         "can_operate": request.user.role in CAN_OPERATE_CHARGERS,
         **selectors.security_overview(charge_point=cp),
         "higher_profiles": [p for p in (1, 2, 3) if p > cp.security_profile],

@@ -112,14 +112,14 @@ def _int(raw, name: str, *, minimum: int | None = None, maximum: int | None = No
 def _page(request, cp: ChargePoint, **context) -> dict:
     return {
         "cp": cp,
-        "v2": selectors.is_v2(cp),
+        "v2": cp.is_ocpp2,
         "can_customer_data": request.user.role in CAN_HANDLE_CUSTOMER_DATA,
         **context,
     }
 
 
 def _v2_only(request, cp: ChargePoint) -> bool:
-    if selectors.is_v2(cp):
+    if cp.is_ocpp2:
         return True
     messages.error(request, f"{cp.identity} speaks {cp.get_protocol_version_display()}; this needs OCPP 2.0.1 or 2.1.")
     return False

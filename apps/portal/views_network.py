@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from apps.accounts.permissions import CAN_OPERATE_CHARGERS, CAN_VIEW_PORTAL, role_required
-from apps.chargers.models import ChargePoint, ProtocolVersion
+from apps.chargers.models import ChargePoint
 from apps.charging.models import Transaction
 from apps.csms.commands import InvalidCommand, command_send
 from apps.portal import selectors_network as selectors
@@ -40,10 +40,6 @@ def charger_list(request):
     # The page refreshes its table and summary in place every few seconds (see the template's script).
     template = "portal/chargers/_live.html" if request.GET.get("partial") else "portal/chargers/list.html"
     return render(request, template, context)
-
-
-def _is_v2(charge_point: ChargePoint) -> bool:
-    return charge_point.protocol_version != ProtocolVersion.OCPP16
 
 
 def _v2_panel(charge_point: ChargePoint, connectors) -> dict:
@@ -89,7 +85,7 @@ def charger_detail(request, identity):
         "can_operate": request.user.role in CAN_OPERATE_CHARGERS,
         "last_result": request.session.pop(f"cmd-result-{charge_point.pk}", None),
     }
-    if _is_v2(charge_point):
+    if charge_point.is_ocpp2:
         context["v2"] = _v2_panel(charge_point, context.get("connectors") or [])
     if request.GET.get("partial"):
         return render(request, "portal/chargers/_detail_live.html", context)
@@ -194,7 +190,7 @@ def _payload_from_form(action: str, data, charge_point: ChargePoint | None = Non
         except ValueError:
             raise ValueError(f"{name} must be a whole number.") from None
 
-    if charge_point is not None and _is_v2(charge_point):
+    if charge_point is not None and charge_point.is_ocpp2:
         return _payload_v2(action, data, integer)
 
     if action == "ChangeAvailability":

@@ -10,7 +10,6 @@ from django.views.decorators.http import require_POST
 from apps.accounts.permissions import CAN_OPERATE_CHARGERS, CAN_VIEW_PORTAL, role_required
 from apps.chargers.models import ChargePoint
 from apps.charging.models import IdToken, Reservation
-from apps.charging.remote import is_v2
 from apps.charging.reservations import MAX_MINUTES, ReservationError, reservation_cancel_request, reservation_make
 from apps.csms.commands import InvalidCommand
 
@@ -43,7 +42,7 @@ def charger_reservations(request, identity):
     evses = sorted({c.evse_id for c in cp.connectors.all() if c.evse_id}) or [1]
     context = {
         "cp": cp,
-        "v2": is_v2(cp),
+        "v2": cp.is_ocpp2,
         "evses": evses,
         "form": ReserveForm(initial={"evse_id": evses[0]}),
         "reservations": Reservation.objects.filter(charge_point=cp).order_by("-created_at")[:50],
