@@ -116,3 +116,14 @@ def login():
         return client
 
     return do
+
+
+@pytest.fixture
+def command_bus():
+    """Every command_send in the test reaches this fake charger (tests/commandbus.py)
+    instead of the channel layer; validation and csms.Command bookkeeping stay real."""
+    from apps.csms.commands import bus_use
+    from tests.commandbus import FakeBus
+
+    with bus_use(FakeBus()) as bus:
+        yield bus

@@ -487,7 +487,7 @@ def cost_updates_send(*, now: datetime | None = None) -> int:
     from apps.chargers.models import ProtocolVersion
     from apps.charging.selectors import charging_settings
     from apps.core.tenancy import queue_after_commit
-    from apps.csms.tasks import send_command
+    from apps.csms.commands import send_command
 
     minutes = charging_settings().cost_update_minutes
     if not minutes:

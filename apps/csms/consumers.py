@@ -24,13 +24,13 @@ from django.conf import settings
 
 from apps.chargers.services import charge_point_disconnected
 from apps.csms import throttle, watchdog
-from apps.csms.commands import charger_group
+from apps.csms.commands import charger_group, command_finish
 from apps.csms.db import run_command_bookkeeping, run_in_schema
 from apps.csms.handlers import negotiate_subprotocol, session_class
 from apps.csms.handlers.base import ChargerContext
 from apps.csms.middleware import deny
 from apps.csms.models import Command
-from apps.csms.services import command_finish, connection_authorize
+from apps.csms.services import connection_authorize
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,6 @@
-"""Central-system writes: settings, who may connect, boot decisions, log retention, commands."""
+"""Central-system writes: settings, who may connect, boot decisions, log retention.
+
+Command bookkeeping lives with the command port (apps.csms.commands)."""
 
 from __future__ import annotations
 
@@ -21,8 +23,7 @@ from apps.chargers.passwords import (
 )
 from apps.chargers.services import charge_point_boot, charge_point_connected, charge_point_register_unknown
 from apps.charging.locallists import local_list_boot
-from apps.csms.models import Command, CsmsSettings, MessageLog
-from apps.csms.redact import redact
+from apps.csms.models import CsmsSettings, MessageLog
 
 
 def csms_settings_get() -> CsmsSettings:
@@ -178,46 +179,3 @@ def message_log_purge(*, now=None) -> int:
     cutoff = (now or timezone.now()) - timedelta(days=days)
     deleted, _ = MessageLog.objects.filter(timestamp__lt=cutoff).delete()
     return deleted
-
-
-# --------------------------------------------------------------------------- commands
-
-
-def command_create(*, charge_point: ChargePoint, action: str, payload: dict, user=None, source: str = "") -> Command:
-    return Command.objects.create(
-        charge_point=charge_point,
-        action=action,
-        payload=redact(action, payload),
-        user=user if getattr(user, "pk", None) else None,
-        source=source,
-    )
-
-
-def command_finish(
-    *,
-    command_id: int,
-    status: str,
-    response=None,
-    error_code: str = "",
-    error_description: str = "",
-    latency_ms: int | None = None,
-    unique_id: str = "",
-) -> None:
-    """Record the outcome. The consumer (answer) and the caller (timeout / offline) both
-    report; an answer wins over a timeout that was recorded first, never the other way."""
-    qs = Command.objects.filter(pk=command_id)
-    if status in (Command.Status.TIMEOUT, Command.Status.OFFLINE):
-        qs = qs.filter(status=Command.Status.PENDING)
-    else:
-        qs = qs.filter(status__in=[Command.Status.PENDING, Command.Status.TIMEOUT])
-    fields = {"status": status, "answered_at": timezone.now()}
-    if response is not None:
-        fields["response"] = response
-    if error_code:
-        fields["error_code"] = error_code
-        fields["error_description"] = error_description[:2000]
-    if latency_ms is not None:
-        fields["latency_ms"] = latency_ms
-    if unique_id:
-        fields["unique_id"] = unique_id
-    qs.update(**fields)

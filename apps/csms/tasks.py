@@ -30,21 +30,6 @@ def purge_message_log() -> int:
     return for_each_tenant(message_log_purge, name="purge_message_log")
 
 
-@shared_task(name="csms.send_command", ignore_result=True)
-def send_command(
-    charge_point_id: int, action: str, payload: dict, user_id: int | None = None, timeout: float = 30
-) -> str:
-    """Fire-and-forget command (runs in the schema it was queued from); the outcome is in
-    csms.Command."""
-    from apps.chargers.models import ChargePoint
-    from apps.csms.commands import command_send
-
-    cp = ChargePoint.objects.get(pk=charge_point_id)
-    user = None
-    if user_id is not None:
-        from apps.accounts.models import User
-
-        user = User.objects.filter(pk=user_id).first()
-    return command_send(
-        charge_point=cp, action=action, payload=payload, user=user, timeout=timeout, source="task"
-    ).status
+# The send task lives with the command port; imported here so the worker registers it with the
+# other csms tasks whatever imported first.
+from apps.csms.commands import send_command  # noqa: E402,F401

@@ -481,7 +481,7 @@ def location_display_message(request, pk):
     each charger's answer lands in its command history and display list."""
     from django.db import transaction
 
-    from apps.csms.tasks import send_command
+    from apps.csms.commands import send_command
 
     location = get_object_or_404(Location, pk=pk)
     chargers = list(selectors.v2_chargers_at(location_id=location.pk))

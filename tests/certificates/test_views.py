@@ -1,7 +1,5 @@
 """Certificate pages: the organisation's CA and a charger's certificates, with roles."""
 
-from types import SimpleNamespace
-
 import pytest
 from django_tenants.utils import schema_context
 
@@ -28,17 +26,9 @@ def as_role(tenant_a, make_user, login):
 
 
 @pytest.fixture
-def sent(monkeypatch):
-    """Commands the pages send; the charger answers `answer`."""
-    calls = []
-    answer = {"status": "Accepted"}
-
-    def fake(*, charge_point, action, payload, **kw):
-        calls.append((action, payload))
-        return SimpleNamespace(status="ok", response=answer, error={})
-
-    monkeypatch.setattr("apps.portal.views_certificates.command_send", fake)
-    return calls
+def sent(command_bus):
+    """Commands the pages send (action, payload); the charger answers Accepted."""
+    return command_bus.sent
 
 
 def test_ca_page_creates_and_downloads_without_keys(tenant_a, as_role):

@@ -21,34 +21,9 @@ from apps.charging.locallists import (
 )
 from apps.charging.models import LocalAuthList, LocalListState
 from apps.charging.services import id_token_create, id_token_update
-from apps.csms.commands import CommandResult
 from apps.csms.models import Command
-from apps.csms.services import command_create
 
 FUTURE = datetime(2031, 1, 1, tzinfo=UTC)
-
-
-class FakeBus:
-    def __init__(self):
-        self.sent: list[dict] = []
-        self.answers: list = []  # "Accepted", "VersionMismatch", ... or a Command.Status
-
-    def __call__(self, *, charge_point, action, payload, user=None, timeout=30, source=""):
-        command = command_create(charge_point=charge_point, action=action, payload=payload, source=source)
-        self.sent.append({"action": action, **payload})
-        answer = self.answers.pop(0) if self.answers else "Accepted"
-        if answer in (Command.Status.OFFLINE, Command.Status.TIMEOUT):
-            return CommandResult(status=answer, command=command)
-        if action == "GetLocalListVersion":
-            return CommandResult(status="ok", command=command, response={"listVersion": answer})
-        return CommandResult(status="ok", command=command, response={"status": answer})
-
-
-@pytest.fixture
-def bus(monkeypatch):
-    fake = FakeBus()
-    monkeypatch.setattr("apps.csms.commands.command_send", fake)
-    return fake
 
 
 @pytest.fixture
@@ -108,24 +83,24 @@ def test_differential_content_includes_removals():
     ]
 
 
-def test_full_then_differential_versions_and_snapshot(cp, cards, bus):
+def test_full_then_differential_versions_and_snapshot(cp, cards, command_bus):
     lst = local_auth_list_create(name="All", charge_points=[cp])
     result = local_list_push(charge_point=cp)
     assert result.status == "accepted" and result.update_type == "Full" and result.version == 1
-    assert bus.sent[0]["updateType"] == "Full" and bus.sent[0]["listVersion"] == 1
-    assert [e["idTag"] for e in bus.sent[0]["localAuthorizationList"]] == ["AAA", "BBB", "OLD", "XXX"]
+    assert command_bus.sent[0]["updateType"] == "Full" and command_bus.sent[0]["listVersion"] == 1
+    assert [e["idTag"] for e in command_bus.sent[0]["localAuthorizationList"]] == ["AAA", "BBB", "OLD", "XXX"]
     state = LocalListState.objects.get(charge_point=cp)
     assert state.status == "in_sync" and state.version == 1 and set(state.entries) == {"AAA", "BBB", "OLD", "XXX"}
     assert state.last_command.action == "SendLocalList"
 
     # Nothing changed: nothing sent.
-    assert local_list_push(charge_point=cp).status == "unchanged" and len(bus.sent) == 1
+    assert local_list_push(charge_point=cp).status == "unchanged" and len(command_bus.sent) == 1
 
     id_token_update(token=cards["A"], status="Blocked")
     local_auth_list_update(local_list=lst, mode="tokens", tokens=[cards["A"], cards["B"]])
     result = local_list_push(charge_point=cp)
     assert result.update_type == "Differential" and result.version == 2
-    assert bus.sent[1]["localAuthorizationList"] == [
+    assert command_bus.sent[1]["localAuthorizationList"] == [
         {"idTag": "AAA", "idTagInfo": {"status": "Blocked", "parentIdTag": "FLEET-1"}},
         {"idTag": "OLD"},
         {"idTag": "XXX"},
@@ -136,30 +111,30 @@ def test_full_then_differential_versions_and_snapshot(cp, cards, bus):
     assert local_list_push(charge_point=cp, full=True).version == 3
 
 
-def test_version_starts_above_what_the_charger_reports(cp, cards, bus):
+def test_version_starts_above_what_the_charger_reports(cp, cards, command_bus):
     local_auth_list_create(name="All", charge_points=[cp])
     ChargePoint.objects.filter(pk=cp.pk).update(local_list_version=41)
     assert local_list_push(charge_point=cp).version == 42
 
 
-def test_version_mismatch_falls_back_to_full_once(cp, cards, bus):
+def test_version_mismatch_falls_back_to_full_once(cp, cards, command_bus):
     local_auth_list_create(name="All", charge_points=[cp])
     local_list_push(charge_point=cp)
     id_token_update(token=cards["B"], status="Blocked")
-    bus.answers = ["VersionMismatch", "Accepted"]
+    command_bus.answers = ["VersionMismatch", "Accepted"]
     result = local_list_push(charge_point=cp)
-    assert [s["updateType"] for s in bus.sent] == ["Full", "Differential", "Full"]
-    assert [s["listVersion"] for s in bus.sent] == [1, 2, 3]
+    assert [s["updateType"] for s in command_bus.sent] == ["Full", "Differential", "Full"]
+    assert [s["listVersion"] for s in command_bus.sent] == [1, 2, 3]
     assert result.status == "accepted" and result.update_type == "Full" and result.version == 3
     state = LocalListState.objects.get(charge_point=cp)
     assert state.status == "in_sync" and state.entries["BBB"]["status"] == "Blocked" and not state.needs_full
 
     # Mismatch again after the fallback: give up, the next automatic push is Full.
     id_token_update(token=cards["B"], status="Accepted")
-    bus.answers = ["VersionMismatch", "VersionMismatch"]
+    command_bus.answers = ["VersionMismatch", "VersionMismatch"]
     result = local_list_push(charge_point=cp)
     assert result.status == "failed" and result.answer == "VersionMismatch"
-    assert [s["updateType"] for s in bus.sent[3:]] == ["Differential", "Full"]
+    assert [s["updateType"] for s in command_bus.sent[3:]] == ["Differential", "Full"]
     state.refresh_from_db()
     assert state.status == "failed" and state.needs_full and state.last_answer == "VersionMismatch"
 
@@ -168,20 +143,20 @@ def test_version_mismatch_falls_back_to_full_once(cp, cards, bus):
     ("answer", "status", "last_answer"),
     [("Failed", "failed", "Failed"), ("NotSupported", "failed", "NotSupported"), ("offline", "pending", "offline")],
 )
-def test_refusals_are_recorded(cp, cards, bus, answer, status, last_answer):
+def test_refusals_are_recorded(cp, cards, command_bus, answer, status, last_answer):
     local_auth_list_create(name="All", charge_points=[cp])
-    bus.answers = [answer]
+    command_bus.answers = [answer]
     result = local_list_push(charge_point=cp)
     assert not result.ok
     state = LocalListState.objects.get(charge_point=cp)
     assert (state.status, state.last_answer, state.version) == (status, last_answer, 0)
 
 
-def test_max_length_refuses_full_and_splits_differentials(cp, cards, bus):
+def test_max_length_refuses_full_and_splits_differentials(cp, cards, command_bus):
     local_auth_list_create(name="All", charge_points=[cp])
     ConfigurationKey.objects.create(charge_point=cp, key="SendLocalListMaxLength", value="2")
     result = local_list_push(charge_point=cp)
-    assert result.status == "refused" and "cannot split a Full update" in result.message and bus.sent == []
+    assert result.status == "refused" and "cannot split a Full update" in result.message and command_bus.sent == []
     assert LocalListState.objects.get(charge_point=cp).last_answer == "refused"
 
     ConfigurationKey.objects.filter(key="SendLocalListMaxLength").update(value="3")
@@ -190,8 +165,8 @@ def test_max_length_refuses_full_and_splits_differentials(cp, cards, bus):
     assert local_list_push(charge_point=cp).status == "refused"
     LocalListState.objects.filter(charge_point=cp).update(version=5, needs_full=False, entries={})
     result = local_list_push(charge_point=cp)
-    assert result.status == "accepted" and [len(s["localAuthorizationList"]) for s in bus.sent] == [3, 1]
-    assert [s["listVersion"] for s in bus.sent] == [6, 7]
+    assert result.status == "accepted" and [len(s["localAuthorizationList"]) for s in command_bus.sent] == [3, 1]
+    assert [s["listVersion"] for s in command_bus.sent] == [6, 7]
     assert LocalListState.objects.get(charge_point=cp).version == 7
 
     ConfigurationKey.objects.filter(key="LocalAuthListMaxLength").update(value="3")
@@ -199,23 +174,23 @@ def test_max_length_refuses_full_and_splits_differentials(cp, cards, bus):
     assert result.status == "refused" and "LocalAuthListMaxLength" in result.message
 
 
-def test_timeout_makes_the_next_push_full(cp, cards, bus):
+def test_timeout_makes_the_next_push_full(cp, cards, command_bus):
     local_auth_list_create(name="All", charge_points=[cp])
     local_list_push(charge_point=cp)
     id_token_update(token=cards["A"], status="Blocked")
-    bus.answers = [Command.Status.TIMEOUT]
+    command_bus.answers = [Command.Status.TIMEOUT]
     assert local_list_push(charge_point=cp).status == "timeout"
     assert local_list_push(charge_point=cp).update_type == "Full"
 
 
-def test_concurrent_push_is_refused(cp, cards, bus):
+def test_concurrent_push_is_refused(cp, cards, command_bus):
     local_auth_list_create(name="All", charge_points=[cp])
     state, _ = LocalListState.objects.get_or_create(charge_point=cp)
     LocalListState.objects.filter(pk=state.pk).update(push_started_at=datetime.now(UTC))
-    assert local_list_push(charge_point=cp).status == "busy" and bus.sent == []
+    assert local_list_push(charge_point=cp).status == "busy" and command_bus.sent == []
 
 
-def test_change_marks_pending_and_queues_push(cp, cards, bus, django_capture_on_commit_callbacks):
+def test_change_marks_pending_and_queues_push(cp, cards, command_bus, django_capture_on_commit_callbacks):
     local_auth_list_create(name="All", charge_points=[cp])
     local_list_push(charge_point=cp)
     with django_capture_on_commit_callbacks(execute=True):
@@ -224,8 +199,8 @@ def test_change_marks_pending_and_queues_push(cp, cards, bus, django_capture_on_
         assert local_lists_token_changed(token=cards["A"]) == [cp.pk]
         assert LocalListState.objects.get(charge_point=cp).status == "pending"
     # The (eager) task pushed the differential after commit.
-    assert bus.sent[-1]["updateType"] == "Differential"
-    assert bus.sent[-1]["localAuthorizationList"] == [
+    assert command_bus.sent[-1]["updateType"] == "Differential"
+    assert command_bus.sent[-1]["localAuthorizationList"] == [
         {"idTag": "AAA", "idTagInfo": {"status": "Blocked", "parentIdTag": "FLEET-1"}}
     ]
     assert LocalListState.objects.get(charge_point=cp).status == "in_sync"
@@ -234,11 +209,11 @@ def test_change_marks_pending_and_queues_push(cp, cards, bus, django_capture_on_
     assert local_lists_token_changed(token=cards["B"]) == []
 
 
-def test_offline_chargers_wait_for_boot(cp, cards, bus, django_capture_on_commit_callbacks, monkeypatch):
+def test_offline_chargers_wait_for_boot(cp, cards, command_bus, django_capture_on_commit_callbacks, monkeypatch):
     ChargePoint.objects.filter(pk=cp.pk).update(online=False)
     with django_capture_on_commit_callbacks(execute=True):
         local_auth_list_create(name="All", charge_points=[cp])
-    assert bus.sent == [] and LocalListState.objects.get(charge_point=cp).status == "pending"
+    assert command_bus.sent == [] and LocalListState.objects.get(charge_point=cp).status == "pending"
     # At boot: a push is queued (never inline); it asks the version first, then pushes Full.
     queued = []
     monkeypatch.setattr(locallists, "_queue_push", lambda ids, countdown=0: queued.append((ids, countdown)))
@@ -247,39 +222,39 @@ def test_offline_chargers_wait_for_boot(cp, cards, bus, django_capture_on_commit
     assert not locallists.local_list_boot(charge_point_id=cp.pk, registration_status="Pending")
     assert len(queued) == 1
     ChargePoint.objects.filter(pk=cp.pk).update(online=True)
-    bus.answers = [0, "Accepted"]
+    command_bus.answers = [0, "Accepted"]
     assert locallists.local_list_push_pending(charge_point_ids=[cp.pk], source="boot") == {cp.pk: "accepted"}
-    assert [s["action"] for s in bus.sent] == ["GetLocalListVersion", "SendLocalList"]
-    assert bus.sent[1]["updateType"] == "Full"
+    assert [s["action"] for s in command_bus.sent] == ["GetLocalListVersion", "SendLocalList"]
+    assert command_bus.sent[1]["updateType"] == "Full"
     # A charger without any list is left alone at boot.
     other = charge_point_create(identity="LL-2", password="a-charger-password-02")
     assert not locallists.local_list_boot(charge_point_id=other.pk)
 
 
-def test_not_supported_chargers_are_not_pushed_automatically(cp, cards, bus):
+def test_not_supported_chargers_are_not_pushed_automatically(cp, cards, command_bus):
     local_auth_list_create(name="All", charge_points=[cp])
-    bus.answers = ["NotSupported"]
+    command_bus.answers = ["NotSupported"]
     local_list_push(charge_point=cp)
     LocalListState.objects.filter(charge_point=cp).update(status="pending")
     assert locallists.local_list_push_pending(charge_point_ids=[cp.pk]) == {}
 
 
-def test_only_16_chargers(cp, cards, bus):
+def test_only_16_chargers(cp, cards, command_bus):
     ChargePoint.objects.filter(pk=cp.pk).update(protocol_version="2.0.1")
     cp.refresh_from_db()
     with pytest.raises(locallists.LocalListError):
         local_list_push(charge_point=cp)
 
 
-def test_deleting_a_list_removes_its_cards(cp, cards, bus):
+def test_deleting_a_list_removes_its_cards(cp, cards, command_bus):
     lst = local_auth_list_create(name="All", charge_points=[cp])
     local_list_push(charge_point=cp)
     locallists.local_auth_list_delete(local_list=lst)
     assert not LocalAuthList.objects.exists()
     assert LocalListState.objects.get(charge_point=cp).status == "pending"
     local_list_push(charge_point=cp)
-    assert bus.sent[-1]["updateType"] == "Differential"
-    assert all("idTagInfo" not in e for e in bus.sent[-1]["localAuthorizationList"])
+    assert command_bus.sent[-1]["updateType"] == "Differential"
+    assert all("idTagInfo" not in e for e in command_bus.sent[-1]["localAuthorizationList"])
 
 
 def test_boot_finds_a_list_by_charger_by_location_or_by_pushed_state(in_tenant_a, monkeypatch):

@@ -9,17 +9,9 @@ from apps.chargers.services import charge_point_create
 from apps.charging.locallists import local_auth_list_create
 from apps.charging.models import LocalAuthList, LocalListState
 from apps.charging.services import id_token_create
-from tests.charging.test_locallists import FakeBus
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/local-lists/"
-
-
-@pytest.fixture
-def bus(monkeypatch):
-    fake = FakeBus()
-    monkeypatch.setattr("apps.csms.commands.command_send", fake)
-    return fake
 
 
 @pytest.fixture
@@ -41,7 +33,7 @@ def finance_a(tenant_a, make_user, login):
     return login(tenant_a, make_user(tenant_a, role=Role.FINANCE))
 
 
-def test_operator_creates_a_list_and_pushes_it_from_the_charger_page(tenant_a, setup_a, staff_a, bus):
+def test_operator_creates_a_list_and_pushes_it_from_the_charger_page(tenant_a, setup_a, staff_a, command_bus):
     cp, cards = setup_a
     assert staff_a.get("/local-lists/").status_code == 200
     form = staff_a.get("/local-lists/new/").content.decode()
@@ -58,7 +50,7 @@ def test_operator_creates_a_list_and_pushes_it_from_the_charger_page(tenant_a, s
     assert "CARD-A" in page and "CARD-B" not in page and "Push full list" in page and "pending" in page
     pushed = staff_a.post(f"/chargers/{cp.identity}/local-list/push/", {"update_type": "full"}, follow=True)
     assert "Full v1: Accepted" in pushed.content.decode()
-    assert bus.sent[0]["localAuthorizationList"] == [
+    assert command_bus.sent[0]["localAuthorizationList"] == [
         {"idTag": "CARD-A", "idTagInfo": {"status": "Accepted", "parentIdTag": "G1"}}
     ]
     assert "in sync" in staff_a.get(f"/chargers/{cp.identity}/local-list/").content.decode()
@@ -78,7 +70,7 @@ def test_groups_mode_without_groups_is_an_error_on_the_form(setup_a, staff_a):
     assert response.status_code == 200 and "Choose at least one group" in response.content.decode()
 
 
-def test_finance_reads_but_cannot_push_or_edit(tenant_a, setup_a, finance_a, bus):
+def test_finance_reads_but_cannot_push_or_edit(tenant_a, setup_a, finance_a, command_bus):
     cp, _ = setup_a
     assert finance_a.get(f"/chargers/{cp.identity}/local-list/").status_code == 200
     assert "Push full list" not in finance_a.get(f"/chargers/{cp.identity}/local-list/").content.decode()
@@ -87,7 +79,7 @@ def test_finance_reads_but_cannot_push_or_edit(tenant_a, setup_a, finance_a, bus
     assert finance_a.get("/local-lists/new/").status_code == 403
     assert finance_a.post(API, {"name": "x"}, content_type="application/json").status_code == 403
     assert finance_a.post(f"/api/v1/charge-points/{cp.identity}/local-list/push/").status_code == 403
-    assert bus.sent == []
+    assert command_bus.sent == []
 
 
 def test_driver_cannot_see_local_lists(tenant_a, setup_a, make_user, login):
@@ -96,7 +88,7 @@ def test_driver_cannot_see_local_lists(tenant_a, setup_a, make_user, login):
     assert driver.get(API).status_code == 403
 
 
-def test_api_crud_and_push(tenant_a, setup_a, staff_a, bus):
+def test_api_crud_and_push(tenant_a, setup_a, staff_a, command_bus):
     cp, cards = setup_a
     created = staff_a.post(
         API,
@@ -126,9 +118,9 @@ def test_api_crud_and_push(tenant_a, setup_a, staff_a, bus):
         assert LocalListState.objects.get(charge_point=cp).status == "pending"
     push = staff_a.post(f"/api/v1/charge-points/{cp.identity}/local-list/push/", content_type="application/json")
     assert push.json()["update_type"] == "Differential" and push.json()["list_version"] == 2
-    assert bus.sent[-1]["localAuthorizationList"] == [{"idTag": "CARD-B", "idTagInfo": {"status": "Accepted"}}]
+    assert command_bus.sent[-1]["localAuthorizationList"] == [{"idTag": "CARD-B", "idTagInfo": {"status": "Accepted"}}]
 
-    bus.answers = ["offline"]
+    command_bus.answers = ["offline"]
     with schema_context(tenant_a.schema_name):
         ChargePoint.objects.filter(pk=cp.pk).update(online=False)
     offline = staff_a.post(
@@ -145,7 +137,7 @@ def test_api_crud_and_push(tenant_a, setup_a, staff_a, bus):
     assert staff_a.delete(f"{API}{body['id']}/").status_code == 204
 
 
-def test_tenant_isolation(tenant_a, tenant_b, setup_a, make_user, login, bus):
+def test_tenant_isolation(tenant_a, tenant_b, setup_a, make_user, login, command_bus):
     cp, _ = setup_a
     with schema_context(tenant_a.schema_name):
         lst = local_auth_list_create(name="Only A", charge_points=[cp])
@@ -163,4 +155,4 @@ def test_tenant_isolation(tenant_a, tenant_b, setup_a, make_user, login, bus):
         API, {"name": "B", "mode": "tokens", "tokens": [card_a.pk]}, content_type="application/json"
     )
     assert response.status_code == 400
-    assert bus.sent == []
+    assert command_bus.sent == []

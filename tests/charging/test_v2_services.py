@@ -13,33 +13,9 @@ from apps.charging.models import LocalListState, RemoteStart, Transaction
 from apps.charging.remote import remote_start, remote_stop, remote_stop_requested_since
 from apps.charging.services import id_token_create
 from apps.charging.transaction_events import cost_updates_send, transaction_event_record
-from apps.csms.commands import CommandResult
-from apps.csms.services import command_create
 from tests.billing.conftest import EVENING_TARIFF, import_tariff
 
 T0 = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
-
-
-class FakeBus:
-    """apps.csms.commands.command_send at its seam: records, answers from `answers`."""
-
-    def __init__(self):
-        self.sent: list[dict] = []
-        self.answers: dict[str, list] = {}
-
-    def __call__(self, *, charge_point, action, payload, user=None, timeout=30, source=""):
-        command = command_create(charge_point=charge_point, action=action, payload=payload, source=source)
-        self.sent.append({"action": action, **payload})
-        queue = self.answers.get(action) or [{"status": "Accepted"}]
-        answer = queue.pop(0) if len(queue) > 1 else queue[0]
-        return CommandResult(status="ok", command=command, response=answer)
-
-
-@pytest.fixture
-def bus(monkeypatch):
-    fake = FakeBus()
-    monkeypatch.setattr("apps.csms.commands.command_send", fake)
-    return fake
 
 
 @pytest.fixture
@@ -107,7 +83,7 @@ def test_total_cost_only_in_the_ended_answer_when_a_tariff_applies(station):
     assert ended.answer["totalCost"] == pytest.approx(3.57)  # 10 kWh at 0.30 + 19 % VAT
 
 
-def test_cost_updated_for_running_transactions(station, settings, bus, django_capture_on_commit_callbacks):
+def test_cost_updated_for_running_transactions(station, settings, command_bus, django_capture_on_commit_callbacks):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     import_tariff(EVENING_TARIFF)
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=40)
@@ -117,32 +93,32 @@ def test_cost_updated_for_running_transactions(station, settings, bus, django_ca
     with django_capture_on_commit_callbacks(execute=True):
         assert cost_updates_send(now=now) == 1
         assert cost_updates_send(now=now + timedelta(minutes=1)) == 0  # not due yet
-    sent = [c for c in bus.sent if c["action"] == "CostUpdated"]
+    sent = [c for c in command_bus.sent if c["action"] == "CostUpdated"]
     assert len(sent) == 1 and sent[0]["transactionId"] == "T-1" and sent[0]["totalCost"] > 0
     assert cost_updates_send(now=now + timedelta(minutes=6)) == 1
 
 
-def test_remote_start_and_stop_pick_the_version(station, bus):
+def test_remote_start_and_stop_pick_the_version(station, command_bus):
     id_token_create(id_token="APP000001", type="Central")
     result = remote_start(charge_point=station, id_tag="APP000001", evse_id=2, source="qr")
     assert result.status == "ok"
-    first = bus.sent[-1]
+    first = command_bus.sent[-1]
     assert first["action"] == "RequestStartTransaction"
     assert first["idToken"] == {"idToken": "APP000001", "type": "Central"} and first["evseId"] == 2
     remote_start(charge_point=station, id_tag="APP000001", source="qr")
-    assert bus.sent[-1]["remoteStartId"] == first["remoteStartId"] + 1 and "evseId" not in bus.sent[-1]
+    assert command_bus.sent[-1]["remoteStartId"] == first["remoteStartId"] + 1 and "evseId" not in command_bus.sent[-1]
     assert RemoteStart.objects.get(remote_start_id=first["remoteStartId"]).charger_status == "Accepted"
 
     record(station, "Started", 0, evse={"id": 2, "connector_id": 1}, info={"remote_start_id": first["remoteStartId"]})
     tx = Transaction.objects.get(transaction_id="T-1")
     remote_stop(transaction=tx, source="wallet")
-    assert bus.sent[-1] == {"action": "RequestStopTransaction", "transactionId": "T-1"}
+    assert command_bus.sent[-1] == {"action": "RequestStopTransaction", "transactionId": "T-1"}
     assert remote_stop_requested_since(transaction=tx, since=T0 - timedelta(days=3650))
 
     ChargePoint.objects.filter(pk=station.pk).update(protocol_version="ocpp1.6")
     station.refresh_from_db()
     remote_start(charge_point=station, id_tag="APP000001", connector_id=1)
-    assert bus.sent[-1] == {"action": "RemoteStartTransaction", "connectorId": 1, "idTag": "APP000001"}
+    assert command_bus.sent[-1] == {"action": "RemoteStartTransaction", "connectorId": 1, "idTag": "APP000001"}
 
 
 def test_answer_with_transaction_id_links_at_once(station):
@@ -157,7 +133,7 @@ def test_answer_with_transaction_id_links_at_once(station):
     assert Transaction.objects.get(transaction_id="T-1").remote_start_id == 5
 
 
-def test_local_list_for_a_2x_station_is_split_by_items_per_message(station, bus, monkeypatch):
+def test_local_list_for_a_2x_station_is_split_by_items_per_message(station, command_bus, monkeypatch):
     monkeypatch.setattr(locallists, "V2_DEFAULT_ITEMS", 2)
     for tag in ("A1", "B2", "C3"):
         id_token_create(id_token=tag, group_id="FLEET" if tag == "A1" else "")
@@ -165,7 +141,7 @@ def test_local_list_for_a_2x_station_is_split_by_items_per_message(station, bus,
     local_auth_list_create(name="All", charge_points=[station])
     result = local_list_push(charge_point=station)
     assert result.ok, result.message
-    sent = [c for c in bus.sent if c["action"] == "SendLocalList"]
+    sent = [c for c in command_bus.sent if c["action"] == "SendLocalList"]
     assert [(c["updateType"], c["versionNumber"], len(c["localAuthorizationList"])) for c in sent] == [
         ("Full", 1, 2),
         ("Differential", 2, 2),
@@ -183,9 +159,9 @@ def test_local_list_for_a_2x_station_is_split_by_items_per_message(station, bus,
     id_token_update(token=IdToken.objects.get(id_token="B2"), status="Blocked")
     IdToken.objects.filter(id_token="C3").delete()
     locallists.local_lists_token_changed()
-    bus.sent.clear()
+    command_bus.sent.clear()
     assert local_list_push(charge_point=station).ok
-    assert bus.sent == [
+    assert command_bus.sent == [
         {
             "action": "SendLocalList",
             "versionNumber": 3,
@@ -198,6 +174,6 @@ def test_local_list_for_a_2x_station_is_split_by_items_per_message(station, bus,
     ]
 
 
-def test_get_local_list_version_of_a_2x_station(station, bus):
-    bus.answers["GetLocalListVersion"] = [{"versionNumber": 0}]
+def test_get_local_list_version_of_a_2x_station(station, command_bus):
+    command_bus.by_action["GetLocalListVersion"] = [{"versionNumber": 0}]
     assert locallists._ask_version(station) == 0

@@ -15,7 +15,7 @@ import uuid
 import websockets
 from ocpp.v201 import ChargePoint, call, call_result
 
-from apps.csms.handlers.v2.actions import OUTBOUND_201
+from apps.csms.catalogue import OUTBOUND_201
 from tests.csms.e2e import basic, now_iso
 
 # Answers (snake_case, as the library's call_result dataclasses take them) for commands

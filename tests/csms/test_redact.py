@@ -2,8 +2,8 @@
 
 from apps.chargers.services import charge_point_create
 from apps.csms import messagelog
+from apps.csms.commands import command_create
 from apps.csms.redact import MASK, redact
-from apps.csms.services import command_create
 
 SET_PASSWORD = {
     "setVariableData": [

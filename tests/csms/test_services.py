@@ -7,12 +7,11 @@ from django_tenants.utils import schema_context
 
 from apps.chargers.models import ChargePoint
 from apps.chargers.services import charge_point_connected, charge_point_create
+from apps.csms.commands import command_create, command_finish
 from apps.csms.handlers import negotiate_subprotocol
 from apps.csms.middleware import resolve_tenant
 from apps.csms.models import Command, MessageLog
 from apps.csms.services import (
-    command_create,
-    command_finish,
     connection_authorize,
     csms_settings_update,
     message_log_purge,
@@ -142,7 +141,7 @@ def test_command_answer_wins_over_timeout(cp):
 
 
 def test_send_command_task_records_the_command(cp):
-    from apps.csms.tasks import send_command
+    from apps.csms.commands import send_command
 
     assert send_command.delay(cp.pk, "ClearCache", {}).get() == "offline"
     command = Command.objects.get()

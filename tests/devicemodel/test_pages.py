@@ -7,18 +7,15 @@ from rest_framework.test import APIRequestFactory, force_authenticate
 
 from apps.accounts.models import Role
 from apps.chargers.services import charge_point_create, charger_event_record
-from apps.devicemodel import provisioning
 from apps.devicemodel.api import DeviceModelView
 from apps.devicemodel.models import PasswordRotation, VariableAttribute, VendorTemplate
 from apps.devicemodel.services import report_part_record
-from tests.devicemodel.test_services import PASSWORD, FakeCharger
+from tests.devicemodel.test_services import PASSWORD, answer_like_a_station
 
 
 @pytest.fixture
-def fake(monkeypatch):
-    charger = FakeCharger()
-    monkeypatch.setattr(provisioning, "command_send", charger)
-    return charger
+def fake(command_bus):
+    return answer_like_a_station(command_bus)
 
 
 @pytest.fixture

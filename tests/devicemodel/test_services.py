@@ -3,7 +3,6 @@ BytesPerMessage, merged answers, reports, vendor templates on a Pending charger,
 rotation and the security profile upgrade -- with command_send replaced by a fake charger."""
 
 import json
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
@@ -27,67 +26,34 @@ from apps.devicemodel.vendortemplates import (
 PASSWORD = "a-good-charger-password"
 
 
-@dataclass
-class FakeCommand:
-    pk: int
-
-
-@dataclass
-class FakeResult:
-    status: str
-    response: dict | None = None
-    error: dict = field(default_factory=dict)
-    command: FakeCommand = field(default_factory=lambda: FakeCommand(1))
-    latency_ms: int = 3
-
-
-class FakeCharger:
-    """Stands in for command_send: records (action, payload), answers like a charger."""
-
-    def __init__(self):
-        self.sent: list[tuple[str, dict]] = []
-        self.set_status: dict[str, str] = {}  # variable name -> attributeStatus
-        self.status = "ok"
-        self.answers: dict[str, dict] = {}
-
-    def __call__(self, *, charge_point, action, payload, user=None, timeout=30, source=""):
-        self.sent.append((action, payload))
-        if self.status != "ok":
-            return FakeResult(self.status, error={"code": "X"} if self.status == "error" else {})
-        if action == "SetVariables":
-            return FakeResult(
-                "ok",
-                {
-                    "setVariableResult": [
-                        {
-                            "attributeStatus": self.set_status.get(d["variable"]["name"], "Accepted"),
-                            "component": d["component"],
-                            "variable": d["variable"],
-                        }
-                        for d in payload["setVariableData"]
-                    ]
-                },
-            )
-        if action == "GetVariables":
-            return FakeResult(
-                "ok",
-                {
-                    "getVariableResult": [
-                        {"attributeStatus": "Accepted", "attributeValue": "1", **d} for d in payload["getVariableData"]
-                    ]
-                },
-            )
-        return FakeResult("ok", self.answers.get(action, {"status": "Accepted"}))
+def answer_like_a_station(bus):
+    """Set/GetVariables answered per item, as a station does; `bus.set_status[name]`
+    scripts one variable's attributeStatus."""
+    bus.set_status = {}
+    bus.by_action["SetVariables"] = lambda payload: {
+        "setVariableResult": [
+            {
+                "attributeStatus": bus.set_status.get(d["variable"]["name"], "Accepted"),
+                "component": d["component"],
+                "variable": d["variable"],
+            }
+            for d in payload["setVariableData"]
+        ]
+    }
+    bus.by_action["GetVariables"] = lambda payload: {
+        "getVariableResult": [
+            {"attributeStatus": "Accepted", "attributeValue": "1", **d} for d in payload["getVariableData"]
+        ]
+    }
+    return bus
 
     def actions(self):
         return [a for a, _ in self.sent]
 
 
 @pytest.fixture
-def fake(monkeypatch):
-    charger = FakeCharger()
-    monkeypatch.setattr(provisioning, "command_send", charger)
-    return charger
+def fake(command_bus):
+    return answer_like_a_station(command_bus)
 
 
 @pytest.fixture
@@ -179,7 +145,7 @@ def test_base_report_request_records_the_report(cp, fake):
     action, payload = fake.sent[0]
     assert action == "GetBaseReport" and payload["reportBase"] == "FullInventory"
     assert (report.request_id, report.status, report.report_base) == (payload["requestId"], "Accepted", "FullInventory")
-    fake.answers["GetBaseReport"] = {"status": "NotSupported"}
+    fake.by_action["GetBaseReport"] = {"status": "NotSupported"}
     assert provisioning.device_base_report_request(charge_point=cp, report_base="SummaryInventory").status == (
         "NotSupported"
     )
@@ -349,7 +315,7 @@ def test_profile_upgrade_sends_profile_priority_reset_then_confirm(cp, fake):
 
 
 def test_profile_upgrade_refused_stops(cp, fake):
-    fake.answers["SetNetworkProfile"] = {"status": "Rejected"}
+    fake.by_action["SetNetworkProfile"] = {"status": "Rejected"}
     upgrade = security.profile_upgrade_start(
         charge_point=cp, target_profile=3, configuration_slot=2, csms_url="wss://csms.example/ocpp"
     )

@@ -5,7 +5,6 @@ The command bus is replaced by a fake that validates the payload against the cha
 schema, answers like a station, and runs the session's answered_* bookkeeping, as the
 process holding the socket would."""
 
-from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,35 +15,19 @@ from django_tenants.utils import schema_context
 from apps.accounts.models import Role
 from apps.chargers.models import ChargerEvent, Location
 from apps.chargers.services import charge_point_create
-from apps.csms.commands import command_validate
 from apps.csms.handlers import session_class
 from apps.diagnostics import services as diag
 from apps.diagnostics.models import DisplayMessage, LogRequest, Monitor, StationEvent, StationRequest
 from tests.csms.harness import Harness
 
 
-class FakeBus:
-    def __init__(self):
-        self.sent: list[tuple[str, dict]] = []
-        self.answers: dict = {}
-        self.status = "ok"
-
-    def __call__(self, *, charge_point, action, payload, user=None, timeout=30, source=""):
-        command_validate(charge_point=charge_point, action=action, payload=payload)
-        self.sent.append((action, payload))
-        if self.status != "ok":
-            return SimpleNamespace(status=self.status, response=None, error={}, latency_ms=None)
-        answer = self.answers.get(action, {"status": "Accepted"})
-        answer = answer(payload) if callable(answer) else answer
-        Harness(charge_point, session_class(charge_point.protocol_version)).answered(action, payload, answer)
-        return SimpleNamespace(status="ok", response=answer, error={}, latency_ms=4)
-
-
 @pytest.fixture
-def bus(monkeypatch):
-    fake = FakeBus()
-    monkeypatch.setattr("apps.portal.views_diagnostics.command_send", fake)
-    return fake
+def bus(command_bus):
+    """The command bus, with the session's answered_* bookkeeping run on every answer."""
+    command_bus.after = lambda charge_point, action, payload, answer: Harness(
+        charge_point, session_class(charge_point.protocol_version)
+    ).answered(action, payload, answer)
+    return command_bus
 
 
 @pytest.fixture
@@ -84,7 +67,7 @@ def test_anonymous_goes_to_login(client_a, cp):
 
 def test_request_a_log_and_download_it(as_role, cp, bus, tenant_a):
     client = as_role(Role.OPERATOR_STAFF)
-    bus.answers["GetLog"] = {"status": "Accepted", "filename": "cp-p.log"}
+    bus.by_action["GetLog"] = {"status": "Accepted", "filename": "cp-p.log"}
     response = client.post(
         "/chargers/CP-P/diagnostics/log/",
         {"log_type": "SecurityLog", "oldest": "2026-11-20T08:00", "latest": "2026-11-21T08:00"},
@@ -126,7 +109,7 @@ def test_offline_charger_log_request_is_recorded(as_role, cp, bus, tenant_a):
 def test_ocpp16_charger_gets_get_diagnostics_with_the_same_target(as_role, bus, tenant_a):
     with schema_context(tenant_a.schema_name):
         charge_point_create(identity="CP-16", password="a-good-charger-password")
-    bus.answers["GetDiagnostics"] = {"fileName": "diag-16.zip"}
+    bus.by_action["GetDiagnostics"] = {"fileName": "diag-16.zip"}
     client = as_role(Role.TECHNICIAN)
     client.post("/chargers/CP-16/diagnostics/log/", {"log_type": "DiagnosticsLog"})
     action, payload = bus.sent[0]
@@ -200,7 +183,7 @@ def test_monitoring_page_commands(as_role, cp, bus, tenant_a):
             ]
         }
 
-    bus.answers["SetVariableMonitoring"] = accept
+    bus.by_action["SetVariableMonitoring"] = accept
     form = {
         "op": "add",
         "component": "EVSE",
@@ -228,7 +211,7 @@ def test_monitoring_page_commands(as_role, cp, bus, tenant_a):
     page = client.get("/chargers/CP-P/monitoring/").content.decode()
     assert 'data-monitor="31"' in page
 
-    bus.answers["ClearVariableMonitoring"] = {"clearMonitoringResult": [{"id": 31, "status": "Accepted"}]}
+    bus.by_action["ClearVariableMonitoring"] = {"clearMonitoringResult": [{"id": 31, "status": "Accepted"}]}
     client.post("/chargers/CP-P/monitoring/command/", {"op": "clear", "id": ["31"]})
     assert bus.sent[-1] == ("ClearVariableMonitoring", {"id": [31]})
     with schema_context(tenant_a.schema_name):
@@ -318,14 +301,14 @@ def test_display_messages_compose_list_and_clear(as_role, cp, bus, tenant_a):
     assert 'data-message="1"' in page and "Welcome!" in page and 'id="msg-preview"' in page
     assert 'name="message_id" value="2"' in page
 
-    bus.answers["ClearDisplayMessage"] = {"status": "Accepted"}
+    bus.by_action["ClearDisplayMessage"] = {"status": "Accepted"}
     client.post("/chargers/CP-P/display-messages/", {"op": "clear", "id": "1"})
     assert bus.sent[-1] == ("ClearDisplayMessage", {"id": 1})
     with schema_context(tenant_a.schema_name):
         assert not DisplayMessage.objects.filter(charge_point=cp).exists()
         DisplayMessage.objects.create(charge_point=cp, message_id=7, priority="NormalCycle", format="UTF8", content="x")
     # The station says it shows nothing (Unknown to an unfiltered request): the list empties.
-    bus.answers["GetDisplayMessages"] = {"status": "Unknown"}
+    bus.by_action["GetDisplayMessages"] = {"status": "Unknown"}
     client.post("/chargers/CP-P/display-messages/", {"op": "refresh"})
     assert bus.sent[-1][0] == "GetDisplayMessages"
     with schema_context(tenant_a.schema_name):
@@ -345,7 +328,7 @@ def test_display_message_to_a_location(as_role, tenant_a, django_capture_on_comm
             cp.location = site
             cp.save(update_fields=["location"])
     queued = []
-    monkeypatch.setattr("apps.csms.tasks.send_command.delay", lambda *args: queued.append(args))
+    monkeypatch.setattr("apps.csms.commands.send_command.delay", lambda *args: queued.append(args))
     client = as_role(Role.OPERATOR_ADMIN)
     page = client.get(f"/locations/{site.pk}/display-message/").content.decode()
     assert "CP-L1" in page and "CP-L2" in page and "CP-L3" not in page

@@ -1,7 +1,7 @@
 """A guest pays a hold by card at the QR page; RemoteStart only once the hold is authorised (by a
 signed webhook or the synchronous confirmation); the session is linked to the payment and its
 CDR captures the cost; failures release the hold; double clicks and redelivered webhooks start
-one session on one hold. Stripe behind its fake HTTP client, the charger behind a fake bus."""
+one session on one hold. Stripe behind its fake HTTP client, the charger behind a fake command_bus."""
 
 import datetime as dt
 import json
@@ -52,21 +52,6 @@ def site(tenant_a, fake_http):  # noqa: F811
     return SimpleNamespace(cp=cp, code=code, stripe=fake_http["stripe"])
 
 
-@pytest.fixture
-def bus(monkeypatch):
-    """The command bus: records commands, answers with a scripted status."""
-    sent, answers = [], []
-
-    def fake(*, charge_point, action, payload, timeout=30, source="", user=None):
-        sent.append((action, payload))
-        status, response = answers.pop(0) if answers else ("ok", {"status": "Accepted"})
-        return SimpleNamespace(status=status, response=response)
-
-    # apps.charging.remote picks the version's command and calls the bus it imports at call time.
-    monkeypatch.setattr("apps.csms.commands.command_send", fake)
-    return SimpleNamespace(sent=sent, answers=answers)
-
-
 def intent(status, **extra):
     return {"id": "pi_g", "object": "payment_intent", "status": status, "amount": 3000, "currency": "eur", **extra}
 
@@ -86,7 +71,7 @@ def start_as_guest(client, site, key="k1", answer=True):
 
 
 def test_guest_pays_then_starts_then_capture_at_cdr(
-    tenant_a, site, bus, django_capture_on_commit_callbacks, monkeypatch
+    tenant_a, site, command_bus, django_capture_on_commit_callbacks, monkeypatch
 ):
     client = Client(HTTP_HOST=host_of(tenant_a))
     page = client.get(f"/c/{site.code.code}/").content.decode()
@@ -102,7 +87,7 @@ def test_guest_pays_then_starts_then_capture_at_cdr(
     body = client.get(link).content.decode()
     assert "pk_test_a" in body and "pi_g_secret_x" in body and STRIPE_SECRET not in body
     assert "js.stripe.com/v3" in body
-    assert bus.sent == []  # nothing starts before the hold is authorised
+    assert command_bus.sent == []  # nothing starts before the hold is authorised
 
     with schema_context(tenant_a.schema_name):
         payment = Payment.objects.get()
@@ -115,11 +100,11 @@ def test_guest_pays_then_starts_then_capture_at_cdr(
         assert webhook(client, "evt_a1", "payment_intent.amount_capturable_updated", authorized).status_code == 200
         # Another event saying the same (and the browser's confirmation) start nothing more.
         assert webhook(client, "evt_a2", "payment_intent.amount_capturable_updated", authorized).status_code == 200
-    assert [a for a, _ in bus.sent] == ["RemoteStartTransaction"]
+    assert [a for a, _ in command_bus.sent] == ["RemoteStartTransaction"]
     with schema_context(tenant_a.schema_name):
         guest = GuestSession.objects.get()
         assert guest.status == "started"
-        assert bus.sent[0][1] == {"connectorId": 1, "idTag": guest.id_tag}
+        assert command_bus.sent[0][1] == {"connectorId": 1, "idTag": guest.id_tag}
         assert IdToken.objects.get(id_token=guest.id_tag).status == "Accepted"
     assert len(mail.outbox) == 1 and "/c/guest/" in mail.outbox[0].body
 
@@ -131,9 +116,9 @@ def test_guest_pays_then_starts_then_capture_at_cdr(
         assert info.status == "Accepted"
     state = client.get(link + "?partial=1").content.decode()
     assert 'data-status="charging"' in state and "Stop charging" in state
-    bus.answers.append(("ok", {"status": "Accepted"}))
+    command_bus.answers.append(("ok", {"status": "Accepted"}))
     assert client.post(link + "stop/").status_code == 302
-    assert bus.sent[-1] == ("RemoteStopTransaction", {"transactionId": int(tx.transaction_id)})
+    assert command_bus.sent[-1] == ("RemoteStopTransaction", {"transactionId": int(tx.transaction_id)})
 
     # 10 kWh at 0.50: the CDR captures 5.00 of the 30.00 hold.
     site.stripe.script.append((200, intent("succeeded", amount_received=500)))
@@ -163,10 +148,10 @@ def test_guest_pays_then_starts_then_capture_at_cdr(
 
 
 @pytest.mark.parametrize("answer", [("offline", None), ("ok", {"status": "Rejected"}), ("timeout", None)])
-def test_failed_remote_start_releases_the_hold(tenant_a, site, bus, django_capture_on_commit_callbacks, answer):
+def test_failed_remote_start_releases_the_hold(tenant_a, site, command_bus, django_capture_on_commit_callbacks, answer):
     client = Client(HTTP_HOST=host_of(tenant_a))
     link = start_as_guest(client, site)
-    bus.answers.append(answer)
+    command_bus.answers.append(answer)
     site.stripe.script += [(200, intent("requires_capture", amount_capturable=3000)), (200, intent("canceled"))]
     # The synchronous confirmation (the browser says the card step is done) authorises the hold.
     with django_capture_on_commit_callbacks(execute=True):
@@ -182,7 +167,7 @@ def test_failed_remote_start_releases_the_hold(tenant_a, site, bus, django_captu
     assert "released" in client.get(link).content.decode()
 
 
-def test_no_car_within_the_window_releases_the_hold(tenant_a, site, bus, django_capture_on_commit_callbacks):
+def test_no_car_within_the_window_releases_the_hold(tenant_a, site, command_bus, django_capture_on_commit_callbacks):
     client = Client(HTTP_HOST=host_of(tenant_a))
     link = start_as_guest(client, site)
     site.stripe.script.append((200, intent("requires_capture", amount_capturable=3000)))
@@ -199,7 +184,7 @@ def test_no_car_within_the_window_releases_the_hold(tenant_a, site, bus, django_
         assert Payment.objects.get().status == "cancelled"
 
 
-def test_offline_charger_or_no_gateway_makes_no_hold(tenant_a, site, bus):
+def test_offline_charger_or_no_gateway_makes_no_hold(tenant_a, site, command_bus):
     client = Client(HTTP_HOST=host_of(tenant_a))
     with schema_context(tenant_a.schema_name):
         from apps.chargers.models import ChargePoint
@@ -215,7 +200,7 @@ def test_offline_charger_or_no_gateway_makes_no_hold(tenant_a, site, bus):
     assert "Card payment is not available" in page and "Pay by card" not in page
 
 
-def test_links_are_signed(tenant_a, site, bus):
+def test_links_are_signed(tenant_a, site, command_bus):
     client = Client(HTTP_HOST=host_of(tenant_a))
     link = start_as_guest(client, site)
     token = link.rstrip("/").rsplit("/", 1)[1]

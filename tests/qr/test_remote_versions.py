@@ -1,8 +1,6 @@
 """A driver's QR start and stop speak the charger's OCPP version: RemoteStart/RemoteStop
 (1.6, integer transaction ids) or RequestStart/RequestStop (2.x, EVSE, string ids)."""
 
-from types import SimpleNamespace
-
 import pytest
 from django.utils import timezone
 
@@ -14,20 +12,8 @@ from apps.qr.models import ConnectorCode
 from apps.qr.services import qr_start, qr_stop
 
 
-@pytest.fixture
-def bus(monkeypatch):
-    sent = []
-
-    def fake(*, charge_point, action, payload, timeout=30, source="", user=None):
-        sent.append((action, payload))
-        return SimpleNamespace(status="ok", response={"status": "Accepted"})
-
-    monkeypatch.setattr("apps.csms.commands.command_send", fake)
-    return sent
-
-
 @pytest.mark.parametrize("version", ["ocpp1.6", "ocpp2.0.1", "ocpp2.1"])
-def test_qr_start_and_stop_per_version(in_tenant_a, tenant_a, make_user, bus, version):
+def test_qr_start_and_stop_per_version(in_tenant_a, tenant_a, make_user, command_bus, version):
     cp = charge_point_create(identity="QRV", password="s" * 20, protocol_version=version)
     code = ConnectorCode.objects.create(
         charge_point=cp, evse_id=2, connector_id=1 if version != "ocpp1.6" else 2, code="QRV2"
@@ -36,7 +22,7 @@ def test_qr_start_and_stop_per_version(in_tenant_a, tenant_a, make_user, bus, ve
     id_token_create(id_token="DRV-CARD-1", owner=driver)
 
     assert qr_start(code=code, user=driver).accepted
-    action, payload = bus[-1]
+    action, payload = command_bus.sent[-1]
     if version == "ocpp1.6":
         assert (action, payload) == ("RemoteStartTransaction", {"connectorId": 2, "idTag": "DRV-CARD-1"})
     else:
@@ -61,4 +47,4 @@ def test_qr_start_and_stop_per_version(in_tenant_a, tenant_a, make_user, bus, ve
         if version == "ocpp1.6"
         else ("RequestStopTransaction", {"transactionId": "c0ffee-0001"})
     )
-    assert bus[-1] == expected
+    assert command_bus.sent[-1] == expected

@@ -12,17 +12,9 @@ from apps.chargers.services import charge_point_create, charger_event_record
 from apps.smartcharging import firmware as fw
 from apps.smartcharging import selectors
 from apps.smartcharging.models import FirmwareCampaign, FirmwarePublication, FirmwareUpdate
-from tests.smartcharging.fakes import FakeBus
 
 AT = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 URL = "https://fw.example/acme-2.0.bin"
-
-
-@pytest.fixture
-def bus(monkeypatch):
-    fake = FakeBus()
-    monkeypatch.setattr("apps.csms.commands.command_send", fake)
-    return fake
 
 
 def _cp(identity, version="ocpp2.0.1", online=True):
@@ -37,10 +29,10 @@ def cp(in_tenant_a):
     return _cp("FW-1")
 
 
-def test_update_and_status_timeline(cp, bus):
+def test_update_and_status_timeline(cp, command_bus):
     update = fw.firmware_update_create(charge_point=cp, location=URL, retrieve_at=AT, retries=2, retry_interval=60)
     update = fw.firmware_update_send(update=update)
-    assert bus.sent[-1] == {
+    assert command_bus.sent[-1] == {
         "action": "UpdateFirmware",
         "requestId": 1,
         "retries": 2,
@@ -65,7 +57,7 @@ def test_update_and_status_timeline(cp, bus):
     assert ChargerEvent.objects.filter(charge_point=cp, kind="FirmwareStatusNotification").count() == 6
 
 
-def test_signed_firmware_and_failures(cp, bus):
+def test_signed_firmware_and_failures(cp, command_bus):
     with pytest.raises(ValidationError):
         fw.firmware_update_create(charge_point=cp, location=URL, retrieve_at=AT, signature="c2ln")
     update = fw.firmware_update_create(
@@ -76,13 +68,13 @@ def test_signed_firmware_and_failures(cp, bus):
         signature="c2ln",
     )
     fw.firmware_update_send(update=update)
-    firmware = bus.sent[-1]["firmware"]
+    firmware = command_bus.sent[-1]["firmware"]
     assert firmware["signature"] == "c2ln" and firmware["signingCertificate"].startswith("-----BEGIN")
     fw.firmware_status_record(charge_point_id=cp.pk, status="Downloaded", request_id=update.request_id)
     fw.firmware_status_record(charge_point_id=cp.pk, status="InvalidSignature", request_id=update.request_id)
     update.refresh_from_db()
     assert fw.phase(update) == "failed"
-    bus.answers.append({"status": "InvalidCertificate"})
+    command_bus.answers.append({"status": "InvalidCertificate"})
     refused = fw.firmware_update_send(
         update=fw.firmware_update_create(
             charge_point=cp, location=URL, retrieve_at=AT, signing_certificate="x", signature="y"
@@ -91,10 +83,10 @@ def test_signed_firmware_and_failures(cp, bus):
     assert fw.phase(refused) == "refused" and refused.request_id == update.request_id + 1
 
 
-def test_accepted_canceled_supersedes_the_running_update(cp, bus):
+def test_accepted_canceled_supersedes_the_running_update(cp, command_bus):
     first = fw.firmware_update_send(update=fw.firmware_update_create(charge_point=cp, location=URL, retrieve_at=AT))
     fw.firmware_status_record(charge_point_id=cp.pk, status="Downloading", request_id=first.request_id)
-    bus.answers.append("AcceptedCanceled")
+    command_bus.answers.append("AcceptedCanceled")
     fw.firmware_update_send(update=fw.firmware_update_create(charge_point=cp, location=URL + "?v2", retrieve_at=AT))
     first.refresh_from_db()
     assert first.status == "Canceled" and fw.phase(first) == "failed"
@@ -107,10 +99,10 @@ def test_status_for_an_unknown_request_and_without_request(cp):
     assert FirmwareUpdate.objects.get(charge_point=cp, request_id=77).status == "Downloading"
 
 
-def test_v16_update_follows_the_chargers_notifications(in_tenant_a, bus):
+def test_v16_update_follows_the_chargers_notifications(in_tenant_a, command_bus):
     cp16 = _cp("FW-16", "ocpp1.6")
     update = fw.firmware_update_send(update=fw.firmware_update_create(charge_point=cp16, location=URL, retrieve_at=AT))
-    assert bus.sent[-1] == {"action": "UpdateFirmware", "location": URL, "retrieveDate": "2026-12-01T02:00:00Z"}
+    assert command_bus.sent[-1] == {"action": "UpdateFirmware", "location": URL, "retrieveDate": "2026-12-01T02:00:00Z"}
     assert update.request_id is None and update.answer == "Accepted"
     # What the 1.6 session stores for FirmwareStatusNotification (no requestId in 1.6).
     old = charger_event_record(charge_point_id=cp16.pk, kind="FirmwareStatusNotification", status="Installed")
@@ -125,7 +117,9 @@ def test_v16_update_follows_the_chargers_notifications(in_tenant_a, bus):
     assert row.phase == "installed"
 
 
-def test_campaign_fans_out_over_group_location_and_selection(in_tenant_a, bus, django_capture_on_commit_callbacks):
+def test_campaign_fans_out_over_group_location_and_selection(
+    in_tenant_a, command_bus, django_capture_on_commit_callbacks
+):
     from apps.chargers.services import location_create
 
     a, b, c = _cp("FW-A"), _cp("FW-B", "ocpp2.1"), _cp("FW-C", "ocpp1.6")
@@ -136,10 +130,10 @@ def test_campaign_fans_out_over_group_location_and_selection(in_tenant_a, bus, d
     ChargePoint.objects.filter(pk=off.pk).update(location=site)
     targets = fw.campaign_targets(charge_points=[c], group=group, location=site)
     assert [t.identity for t in targets] == ["FW-A", "FW-B", "FW-C", "FW-OFF"]
-    bus.answers.extend(["Accepted", "Rejected", "Accepted", "offline"])
+    command_bus.answers.extend(["Accepted", "Rejected", "Accepted", "offline"])
     with django_capture_on_commit_callbacks(execute=True):
         campaign = fw.firmware_campaign_create(name="Winter", location=URL, retrieve_at=AT, charge_points=targets)
-    actions = sorted((s["action"], "requestId" in s) for s in bus.sent)
+    actions = sorted((s["action"], "requestId" in s) for s in command_bus.sent)
     assert actions == [
         ("UpdateFirmware", False),
         ("UpdateFirmware", True),
@@ -156,19 +150,19 @@ def test_campaign_fans_out_over_group_location_and_selection(in_tenant_a, bus, d
     counts = {c["phase"]: c["count"] for c in selectors.campaign_detail(campaign=campaign)["counts"]}
     assert counts["installed"] == 1 and counts["in_progress"] == 1
     # The offline charger gets it on retry; the others are not sent twice.
-    before = len(bus.sent)
+    before = len(command_bus.sent)
     with django_capture_on_commit_callbacks(execute=True):
         assert fw.firmware_campaign_retry(campaign=campaign) == 1
-    assert len(bus.sent) == before + 1
+    assert len(command_bus.sent) == before + 1
     assert FirmwareCampaign.objects.get(pk=campaign.pk).status == "sent"
 
 
-def test_send_claim_prevents_double_send(cp, bus):
+def test_send_claim_prevents_double_send(cp, command_bus):
     campaign = FirmwareCampaign.objects.create(name="x", location=URL, retrieve_at=timezone.now())
     update = fw.firmware_update_create(charge_point=cp, location=URL, retrieve_at=AT, campaign=campaign)
     assert fw.firmware_update_send_pending(update_id=update.pk) == "Accepted"
     assert fw.firmware_update_send_pending(update_id=update.pk) == "skipped"
-    assert len(bus.sent) == 1
+    assert len(command_bus.sent) == 1
 
 
 def test_publish_firmware_on_a_local_controller(cp):

@@ -1,5 +1,5 @@
 """Portal pages: a charger's smart charging page (profiles, limit form, composite chart),
-its firmware page, and firmware campaigns. The charger is the fake bus."""
+its firmware page, and firmware campaigns. The charger is the fake command_bus."""
 
 import pytest
 from django.db import connection
@@ -9,14 +9,6 @@ from apps.chargers.models import ChargePoint
 from apps.chargers.services import charge_point_create
 from apps.smartcharging import services as sc
 from apps.smartcharging.models import ChargingProfile, FirmwareCampaign, FirmwareUpdate
-from tests.smartcharging.fakes import FakeBus
-
-
-@pytest.fixture
-def bus(monkeypatch):
-    fake = FakeBus()
-    monkeypatch.setattr("apps.csms.commands.command_send", fake)
-    return fake
 
 
 @pytest.fixture
@@ -32,7 +24,7 @@ def tech(tenant_a, make_user, login):
     return login(tenant_a, make_user(tenant_a, role=Role.TECHNICIAN))
 
 
-def test_smart_charging_page_set_limit_and_chart(cp, tech, bus, in_tenant_a):
+def test_smart_charging_page_set_limit_and_chart(cp, tech, command_bus, in_tenant_a):
     url = f"/chargers/{cp.identity}/smart-charging/"
     assert tech.get(url).status_code == 200
     form = {
@@ -53,7 +45,7 @@ def test_smart_charging_page_set_limit_and_chart(cp, tech, bus, in_tenant_a):
     # Setting it again replaces EVzone's profile (same id) instead of stacking a conflicting one.
     tech.post(url + "set/", {**form, "limit": "20", "window_start": "", "window_end": "", "window_limit": ""})
     assert ChargingProfile.objects.filter(charge_point=cp).count() == 1
-    assert bus.sent[-1]["chargingProfile"]["id"] == row.profile_id
+    assert command_bus.sent[-1]["chargingProfile"]["id"] == row.profile_id
     sc.composite_schedule_record(
         charge_point_id=cp.pk,
         evse_id=0,
@@ -70,17 +62,19 @@ def test_smart_charging_page_set_limit_and_chart(cp, tech, bus, in_tenant_a):
     page = tech.get(url).content.decode()
     assert "<svg" in page and "peak 20.0 A" in page and "Station maximum" in page
     # Invalid input comes back as a message, nothing sent.
-    before = len(bus.sent)
+    before = len(command_bus.sent)
     tech.post(url + "set/", {**form, "purpose": "TxDefaultProfile", "window_end": ""})
-    assert len(bus.sent) == before
+    assert len(command_bus.sent) == before
 
 
-def test_firmware_pages_and_campaign(cp, tech, bus, tenant_a, make_user, login, django_capture_on_commit_callbacks):
+def test_firmware_pages_and_campaign(
+    cp, tech, command_bus, tenant_a, make_user, login, django_capture_on_commit_callbacks
+):
     assert tech.get(f"/chargers/{cp.identity}/firmware/").status_code == 200
     response = tech.post(
         f"/chargers/{cp.identity}/firmware/update/", {"location": "https://fw.example/a.bin", "retrieve_at": ""}
     )
-    assert response.status_code == 302 and bus.sent[-1]["action"] == "UpdateFirmware"
+    assert response.status_code == 302 and command_bus.sent[-1]["action"] == "UpdateFirmware"
     with django_capture_on_commit_callbacks(execute=True):
         response = tech.post(
             "/firmware/campaigns/new/",

@@ -14,16 +14,8 @@ from apps.charging.models import Transaction
 from apps.smartcharging import services as sc
 from apps.smartcharging.models import ChargingProfile, ChargingProfileReport, CompositeSchedule
 from apps.smartcharging.validation import profile_problems
-from tests.smartcharging.fakes import FakeBus
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def bus(monkeypatch):
-    fake = FakeBus()
-    monkeypatch.setattr("apps.csms.commands.command_send", fake)
-    return fake
 
 
 def _cp(identity, version="ocpp2.0.1"):
@@ -107,7 +99,7 @@ def test_txprofile_needs_an_active_transaction_on_that_evse(cp):
     assert "no active transaction" in _problems(cp, 2, chargingProfilePurpose="TxProfile", transactionId="T1")
 
 
-def test_same_purpose_and_stack_level_conflict_unless_same_id(cp, bus):
+def test_same_purpose_and_stack_level_conflict_unless_same_id(cp, command_bus):
     sc.charging_profile_set(charge_point=cp, evse_id=1, profile=profile(id=1))
     assert "already has purpose TxDefaultProfile" in _problems(cp, 1, id=2)
     assert _problems(cp, 1, id=1) == ""  # replaces itself
@@ -122,10 +114,10 @@ def test_same_purpose_and_stack_level_conflict_unless_same_id(cp, bus):
     assert _problems(cp, 3, id=4, validFrom="2026-11-02T00:00:00Z") == ""
 
 
-def test_set_stores_on_accepted_only(cp, bus):
+def test_set_stores_on_accepted_only(cp, command_bus):
     p = profile(id=7)
     outcome = sc.charging_profile_set(charge_point=cp, evse_id=0, profile=p)
-    assert outcome.ok and bus.sent[0] == {"action": "SetChargingProfile", "evseId": 0, "chargingProfile": p}
+    assert outcome.ok and command_bus.sent[0] == {"action": "SetChargingProfile", "evseId": 0, "chargingProfile": p}
     row = ChargingProfile.objects.get(charge_point=cp, profile_id=7)
     assert (row.status, row.source, row.purpose, row.charging_rate_unit) == (
         "accepted",
@@ -134,26 +126,26 @@ def test_set_stores_on_accepted_only(cp, bus):
         "A",
     )
     # A refused replacement leaves the installed profile as it was.
-    bus.answers.append({"status": "Rejected", "statusInfo": {"reasonCode": "InvalidSchedule"}})
+    command_bus.answers.append({"status": "Rejected", "statusInfo": {"reasonCode": "InvalidSchedule"}})
     sc.charging_profile_set(charge_point=cp, evse_id=0, profile=profile(id=7, stackLevel=4))
     row.refresh_from_db()
     assert (row.status, row.stack_level, row.status_info["reasonCode"]) == ("accepted", 0, "InvalidSchedule")
     # A refused new profile is kept as rejected, so the operator sees why.
-    bus.answers.append("Rejected")
+    command_bus.answers.append("Rejected")
     sc.charging_profile_set(charge_point=cp, evse_id=0, profile=profile(id=8, stackLevel=2))
     assert ChargingProfile.objects.get(profile_id=8).status == "rejected"
     # No answer: it may be installed.
-    bus.answers.append("timeout")
+    command_bus.answers.append("timeout")
     sc.charging_profile_set(charge_point=cp, evse_id=0, profile=profile(id=9, stackLevel=3))
     assert ChargingProfile.objects.get(profile_id=9).status == "sent"
 
 
-def test_invalid_profile_is_never_sent(cp, bus):
+def test_invalid_profile_is_never_sent(cp, command_bus):
     with pytest.raises(ValidationError):
         sc.charging_profile_set(
             charge_point=cp, evse_id=1, profile=profile(chargingProfilePurpose="ChargingStationMaxProfile")
         )
-    assert bus.sent == []
+    assert command_bus.sent == []
 
 
 def test_simple_limit_builder_daily_window(cp):
@@ -194,25 +186,32 @@ def test_simple_limit_builder_daily_window(cp):
     )
 
 
-def test_clear_by_id_and_by_criteria(cp, bus):
+def test_clear_by_id_and_by_criteria(cp, command_bus):
     sc.charging_profile_set(charge_point=cp, evse_id=0, profile=profile(id=1))
     sc.charging_profile_set(charge_point=cp, evse_id=1, profile=profile(id=2, stackLevel=1))
     sc.charging_profile_clear(charge_point=cp, profile_id=1)
-    assert bus.sent[-1] == {"action": "ClearChargingProfile", "chargingProfileId": 1}
+    assert command_bus.sent[-1] == {"action": "ClearChargingProfile", "chargingProfileId": 1}
     assert ChargingProfile.objects.get(profile_id=1).status == "cleared"
-    bus.answers.append("Unknown")
+    command_bus.answers.append("Unknown")
     sc.charging_profile_clear(charge_point=cp, evse_id=1, purpose="TxDefaultProfile")
     assert ChargingProfile.objects.get(profile_id=2).status == "accepted"
     sc.charging_profile_clear(charge_point=cp, evse_id=1, purpose="TxDefaultProfile")
-    assert bus.sent[-1]["chargingProfileCriteria"] == {"evseId": 1, "chargingProfilePurpose": "TxDefaultProfile"}
+    assert command_bus.sent[-1]["chargingProfileCriteria"] == {
+        "evseId": 1,
+        "chargingProfilePurpose": "TxDefaultProfile",
+    }
     assert ChargingProfile.objects.get(profile_id=2).status == "cleared"
 
 
-def test_report_multi_part_is_the_stations_view(cp, bus):
+def test_report_multi_part_is_the_stations_view(cp, command_bus):
     sc.charging_profile_set(charge_point=cp, evse_id=0, profile=profile(id=1))
     sc.charging_profile_set(charge_point=cp, evse_id=0, profile=profile(id=2, stackLevel=5))  # lost by the charger
     outcome = sc.charging_profiles_request(charge_point=cp)
-    assert outcome.ok and bus.sent[-1] == {"action": "GetChargingProfiles", "requestId": 1, "chargingProfile": {}}
+    assert outcome.ok and command_bus.sent[-1] == {
+        "action": "GetChargingProfiles",
+        "requestId": 1,
+        "chargingProfile": {},
+    }
     report = ChargingProfileReport.objects.get(charge_point=cp)
     assert report.status == "requested"
     sc.charging_profiles_report_record(
@@ -233,23 +232,23 @@ def test_report_multi_part_is_the_stations_view(cp, bus):
     assert rows[2].status == "cleared"
 
 
-def test_report_no_profiles_clears_everything_known(cp, bus):
+def test_report_no_profiles_clears_everything_known(cp, command_bus):
     sc.charging_profile_set(charge_point=cp, evse_id=0, profile=profile(id=1))
-    bus.answers.append("NoProfiles")
+    command_bus.answers.append("NoProfiles")
     sc.charging_profiles_request(charge_point=cp)
     assert ChargingProfileReport.objects.get(charge_point=cp).status == "no_profiles"
     assert ChargingProfile.objects.get(profile_id=1).status == "cleared"
 
 
-def test_v16_through_the_same_model(in_tenant_a, bus):
+def test_v16_through_the_same_model(in_tenant_a, command_bus):
     cp16 = _cp("SC-16", "ocpp1.6")
     p = sc.charging_profile_build(charge_point=cp16, purpose="ChargingStationMaxProfile", limit=16, now=NOW)
     sc.charging_profile_set(charge_point=cp16, evse_id=0, profile=p)
-    sent = bus.sent[-1]
+    sent = command_bus.sent[-1]
     assert sent["connectorId"] == 0 and sent["csChargingProfiles"]["chargingProfilePurpose"] == "ChargePointMaxProfile"
     assert "id" not in sent["csChargingProfiles"]["chargingSchedule"]
     assert ChargingProfile.objects.get(charge_point=cp16).status == "accepted"
-    bus.answers.append(
+    command_bus.answers.append(
         {
             "status": "Accepted",
             "connectorId": 0,

@@ -15,7 +15,7 @@ from apps.chargers import services as chargers
 from apps.charging import services as charging
 from apps.charging.selectors import IdTokenInfo, id_token_info_for_charging
 from apps.core.timefmt import iso_utc, now_iso
-from apps.csms import batching
+from apps.csms import batching, catalogue
 from apps.csms import services as csms
 from apps.csms.handlers.base import CallOutcome, SessionBase
 from apps.csms.protocol import V16_ERRORS, FrameError, parse_timestamp
@@ -37,37 +37,8 @@ class V16Session(SessionBase, LibChargePoint):
     version = "1.6"
     subprotocol = "ocpp1.6"
     errors = V16_ERRORS
-    known_actions = frozenset(a.value for a in Action)
-    outbound_actions = frozenset(
-        {
-            "CancelReservation",
-            "CertificateSigned",
-            "ChangeAvailability",
-            "ChangeConfiguration",
-            "ClearCache",
-            "ClearChargingProfile",
-            "DataTransfer",
-            "DeleteCertificate",
-            "ExtendedTriggerMessage",
-            "GetCompositeSchedule",
-            "GetConfiguration",
-            "GetDiagnostics",
-            "GetInstalledCertificateIds",
-            "GetLocalListVersion",
-            "GetLog",
-            "InstallCertificate",
-            "RemoteStartTransaction",
-            "RemoteStopTransaction",
-            "ReserveNow",
-            "Reset",
-            "SendLocalList",
-            "SetChargingProfile",
-            "SignedUpdateFirmware",
-            "TriggerMessage",
-            "UnlockConnector",
-            "UpdateFirmware",
-        }
-    )
+    known_actions = catalogue.ALL_16
+    outbound_actions = catalogue.OUTBOUND_16
     # 1.6 section 4.2.1: a Pending charger sends nothing but BootNotification unless triggered;
     # it certainly may not start charging on our authority.
     requires_acceptance = frozenset({"Authorize", "StartTransaction"})

@@ -15,8 +15,8 @@ from ocpp.charge_point import snake_to_camel_case
 from ocpp.v21 import ChargePoint as LibChargePoint21
 from ocpp.v201 import ChargePoint as LibChargePoint201
 
+from apps.csms import catalogue as actions
 from apps.csms.handlers.base import CallOutcome, SessionBase
-from apps.csms.handlers.v2 import actions
 from apps.csms.handlers.v2.authorization import AuthorizationMixin
 from apps.csms.handlers.v2.certificates import CertificatesMixin, CertificatesV21Mixin
 from apps.csms.handlers.v2.common import V2Helpers, snake_action

@@ -1,10 +1,57 @@
-"""Which OCPP 2.x actions travel in which direction.
+"""The action catalogue: which OCPP actions each protocol version has, and which way each travels.
+
+The one place that knows this. The protocol adapters (apps.csms.handlers) read it to
+route and refuse frames, the command port (apps.csms.commands) to refuse what a charger
+cannot be sent, and the portal to offer the commands of a charger's own version -- so
+none of them needs to import another to find out.
 
 The `ocpp` library lists every action of a version but not who sends it; the
-specification does (2.0.1 Part 2, 2.1 Part 2 "Messages"). The direction matters
-twice: a charger sending a CSMS->station action gets NotSupported, and the
-command bus refuses to send a station->CSMS action.
+specification does (1.6 section 4/5, 2.0.1 Part 2, 2.1 Part 2 "Messages"). The
+direction matters twice: a charger sending a CSMS->station action gets NotSupported,
+and the command bus refuses to send a station->CSMS action.
 """
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ocpp.v16.enums import Action as Action16
+
+from apps.csms.protocol import SUBPROTOCOL_VERSIONS, V2_ERRORS, V16_ERRORS, ErrorCodes
+
+ALL_16 = frozenset(a.value for a in Action16)
+# CSMS -> charger in OCPP 1.6J with the security extension. DataTransfer goes both ways.
+OUTBOUND_16 = frozenset(
+    {
+        "CancelReservation",
+        "CertificateSigned",
+        "ChangeAvailability",
+        "ChangeConfiguration",
+        "ClearCache",
+        "ClearChargingProfile",
+        "DataTransfer",
+        "DeleteCertificate",
+        "ExtendedTriggerMessage",
+        "GetCompositeSchedule",
+        "GetConfiguration",
+        "GetDiagnostics",
+        "GetInstalledCertificateIds",
+        "GetLocalListVersion",
+        "GetLog",
+        "InstallCertificate",
+        "RemoteStartTransaction",
+        "RemoteStopTransaction",
+        "ReserveNow",
+        "Reset",
+        "SendLocalList",
+        "SetChargingProfile",
+        "SignedUpdateFirmware",
+        "TriggerMessage",
+        "UnlockConnector",
+        "UpdateFirmware",
+    }
+)
+INBOUND_16 = (ALL_16 - OUTBOUND_16) | {"DataTransfer"}
 
 # Station -> CSMS in OCPP 2.0.1. DataTransfer goes both ways.
 INBOUND_201 = frozenset(
@@ -129,3 +176,29 @@ ALL_21 = (
 
 OUTBOUND_201 = (ALL_201 - INBOUND_201) | {"DataTransfer"}
 OUTBOUND_21 = (ALL_21 - INBOUND_21) | {"DataTransfer"}
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """One protocol version as the rest of EVzone needs to know it."""
+
+    subprotocol: str  # the websocket subprotocol token and ChargePoint.protocol_version
+    version: str  # the `ocpp` library's schema folder name
+    errors: ErrorCodes
+    known: frozenset[str]
+    inbound: frozenset[str]
+    outbound: frozenset[str]
+
+
+CATALOGUES = {
+    c.subprotocol: c
+    for c in (
+        Catalogue("ocpp1.6", SUBPROTOCOL_VERSIONS["ocpp1.6"], V16_ERRORS, ALL_16, INBOUND_16, OUTBOUND_16),
+        Catalogue("ocpp2.0.1", SUBPROTOCOL_VERSIONS["ocpp2.0.1"], V2_ERRORS, ALL_201, INBOUND_201, OUTBOUND_201),
+        Catalogue("ocpp2.1", SUBPROTOCOL_VERSIONS["ocpp2.1"], V2_ERRORS, ALL_21, INBOUND_21, OUTBOUND_21),
+    )
+}
+
+
+def catalogue_for(protocol_version: str) -> Catalogue | None:
+    return CATALOGUES.get(protocol_version.strip().lower())
