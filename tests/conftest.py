@@ -127,3 +127,31 @@ def command_bus():
 
     with bus_use(FakeBus()) as bus:
         yield bus
+
+
+@pytest.fixture
+def published():
+    """The domain events (apps.core.events) delivered during the test, in order. Delivery
+    is after commit: wrap the code in django_capture_on_commit_callbacks(execute=True) when
+    the test runs inside the test case's transaction."""
+    from apps.billing.events import CdrCreated
+    from apps.chargers import events as chargers_events
+    from apps.charging import events as charging_events
+    from apps.core.events import Event, subscribe, unsubscribe
+
+    types = [
+        t
+        for module in (chargers_events, charging_events)
+        for t in vars(module).values()
+        if isinstance(t, type) and issubclass(t, Event) and t is not Event
+    ] + [CdrCreated]
+    seen: list = []
+
+    def record(*, events, schema):
+        seen.extend(events)
+
+    for t in types:
+        subscribe(t, record, uid=f"tests.published.{t.__name__}")
+    yield seen
+    for t in types:
+        unsubscribe(t, record, uid=f"tests.published.{t.__name__}")

@@ -15,6 +15,16 @@ def create_cdr(transaction_id: int) -> None:
         services.cdr_create_for_transaction(transaction=tx)
 
 
+@shared_task(name="billing.correct_cdr", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def correct_cdr(transaction_id: int) -> None:
+    """A completed transaction's figures changed (2.x events delivered late): a CDR priced
+    on the old figures is corrected -- here, off the charger's path."""
+    services.cdr_correct_for_transaction(
+        transaction_pk=transaction_id,
+        reason="Transaction events delivered late changed the session's start or meter readings.",
+    )
+
+
 @shared_task(name="billing.create_missing_cdrs", ignore_result=True)
 def create_missing_cdrs() -> int:
     """Beat: safety net for create_cdr publishes lost after commit (a broker blip when a session

@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.chargers import ocpi
+from apps.chargers.events import BootAccepted, ChargerConnected, ChargerDisconnected, ConnectorStatusChanged
 from apps.chargers.models import (
     ChargePoint,
     ChargerEvent,
@@ -22,6 +23,7 @@ from apps.chargers.models import (
 )
 from apps.chargers.passwords import hash_charger_password
 from apps.core.db import savepoint_if_nested, update_returning
+from apps.core.events import publish
 
 # A charger counts as offline when nothing arrived for this many heartbeat
 # intervals plus a grace period (network jitter, batched last-seen writes).
@@ -131,16 +133,32 @@ def charge_point_connected(
         params=[charge_point_id],
         returning="id",
     )
+    publish(
+        ChargerConnected(
+            charge_point_id=charge_point_id, connection_id=connection_id, protocol_version=protocol_version, at=at
+        )
+    )
 
 
-def charge_point_disconnected(*, charge_point_id: int, connection_id: str, at: datetime | None = None) -> bool:
-    """Mark offline, unless a newer connection of the same charger took over meanwhile."""
+def charge_point_disconnected(
+    *,
+    charge_point_id: int,
+    connection_id: str,
+    at: datetime | None = None,
+    cause: str = "closed",
+    close_code: int | None = None,
+) -> bool:
+    """Mark offline, unless a newer connection of the same charger took over meanwhile
+    (then the charger never went offline and nothing is published)."""
     at = at or timezone.now()
-    return bool(
+    went_offline = bool(
         ChargePoint.objects.filter(pk=charge_point_id, connection_id=connection_id).update(
             online=False, last_seen=at, connection_id=""
         )
     )
+    if went_offline:
+        publish(ChargerDisconnected(charge_point_id=charge_point_id, cause=cause, at=at, close_code=close_code))
+    return went_offline
 
 
 def charge_points_touch(*, charge_point_ids, at: datetime) -> None:
@@ -164,7 +182,14 @@ def charge_points_mark_stale_offline(*, now: datetime | None = None, default_int
         .filter(Q(last_seen__isnull=True) | Q(last_seen__lt=Value(now - OFFLINE_GRACE) - F("silence")))
     )
     # connection_id stays: if the charger was only quiet, its next frame revives it (charge_points_revive).
-    return ChargePoint.objects.filter(pk__in=stale.values("pk")).update(online=False)
+    # Locked, not re-read: a charger revived between the read and the write must stay online.
+    with transaction.atomic():
+        ids = list(stale.select_for_update(skip_locked=True).values_list("pk", flat=True))
+        if not ids:
+            return 0
+        ChargePoint.objects.filter(pk__in=ids).update(online=False)
+        publish(*(ChargerDisconnected(charge_point_id=pk, cause="stale", at=now) for pk in ids))
+    return len(ids)
 
 
 def charge_points_revive(*, connections: dict[int, str]) -> int:
@@ -210,7 +235,7 @@ def charge_point_boot(
             "imsi": imsi,
             "meter_type": meter_type,
             "meter_serial_number": meter_serial_number,
-            "last_boot_at": timezone.now(),
+            "last_boot_at": (values_at := timezone.now()),
         },
         where="id = %s",
         params=[charge_point_id],
@@ -218,6 +243,14 @@ def charge_point_boot(
     )
     if row is None:
         raise ChargePoint.DoesNotExist(f"charge point {charge_point_id} does not exist")
+    publish(
+        BootAccepted(
+            charge_point_id=charge_point_id,
+            registration_status=row[0],
+            firmware_version=firmware_version,
+            at=values_at,
+        )
+    )
     return row
 
 
@@ -272,7 +305,27 @@ def connector_status_record_many(*, items: list[dict]) -> list[None]:
             values[name] = [n[name] for n in notifications]
     with savepoint_if_nested(), connection.cursor() as cursor:
         cursor.execute(sql, [values[name] for name in params])
+        changed = cursor.fetchall()
+    # One publish per batch, and only for connectors whose state this batch changed.
+    publish(*(event for row in changed if (event := _status_change(row)) is not None))
     return [None] * len(items)
+
+
+def _status_change(row: tuple) -> ConnectorStatusChanged | None:
+    cp_id, evse_id, connector_id, status, error_code, vendor_error, at, old_status, old_error, old_vendor = row
+    if (status, error_code, vendor_error) == (old_status, old_error, old_vendor):
+        return None  # the same state reported again
+    return ConnectorStatusChanged(
+        charge_point_id=cp_id,
+        evse_id=evse_id,
+        connector_id=connector_id,
+        old_status=old_status or "",
+        status=status,
+        error_code=error_code,
+        vendor_error_code=vendor_error,
+        old_error_code=old_error or "",
+        at=at,
+    )
 
 
 _STATUS_FIELDS = ("status", "error_code", "info", "vendor_id", "vendor_error_code")
@@ -322,14 +375,26 @@ def _connector_status_sql() -> tuple[str, tuple[str, ...]]:
             insert_vals.append(param(f"default:{f.attname}", f.db_type(connection)))
     updates = ", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in (*_STATUS_FIELDS, "status_at"))
     key_list = ", ".join(f"v.{qn(k)}" for k in keys)
+    key_cols = ", ".join(qn(k) for k in keys)
+    # The connectors' states before this statement: every part of one statement reads the
+    # same snapshot, so `old` sees the rows as they were before the upsert below changed them.
+    old_sql = (
+        f"SELECT {', '.join(f'o.{qn(c)}' for c in (*keys, 'status', 'error_code', 'vendor_error_code'))} "
+        f"FROM {qn(conn)} o WHERE ({', '.join(f'o.{qn(k)}' for k in keys)}) IN (SELECT {key_list} FROM v)"
+    )
+    returned = (*keys, "status", "error_code", "vendor_error_code", "status_at")
     sql = (
         f"WITH v AS (SELECT * FROM unnest({unnest}) WITH ORDINALITY AS v({v_cols}, ord)), "
         f"history AS ({history_sql}), "
+        f"old AS ({old_sql}), "
         f"latest AS (SELECT DISTINCT ON ({key_list}) * FROM v "
-        f"ORDER BY {key_list}, v.{qn('timestamp')} DESC, v.ord DESC) "
-        f"INSERT INTO {qn(conn)} AS c ({', '.join(insert_cols)}) SELECT {', '.join(insert_vals)} FROM latest l "
-        f"ON CONFLICT ({', '.join(qn(k) for k in keys)}) DO UPDATE SET {updates} "
-        "WHERE c.status_at IS NULL OR c.status_at <= EXCLUDED.status_at"
+        f"ORDER BY {key_list}, v.{qn('timestamp')} DESC, v.ord DESC), "
+        f"up AS (INSERT INTO {qn(conn)} AS c ({', '.join(insert_cols)}) SELECT {', '.join(insert_vals)} FROM latest l "
+        f"ON CONFLICT ({key_cols}) DO UPDATE SET {updates} "
+        "WHERE c.status_at IS NULL OR c.status_at <= EXCLUDED.status_at "
+        f"RETURNING {', '.join(f'c.{qn(c)}' for c in returned)}) "
+        f"SELECT {', '.join(f'up.{qn(c)}' for c in returned)}, old.{qn('status')}, old.{qn('error_code')}, "
+        f"old.{qn('vendor_error_code')} FROM up LEFT JOIN old USING ({key_cols})"
     )
     return sql, tuple(params)
 

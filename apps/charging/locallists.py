@@ -103,7 +103,7 @@ def _list_filter(lst: LocalAuthList, now: datetime) -> Q:
 
 def id_token_info_2x(*, token: IdToken, now: datetime) -> dict:
     """What a 2.x list keeps per card: the idToken type and the IdTokenInfoType that
-    Authorize would answer (apps.charging.transaction_events.id_token_info_v2)."""
+    Authorize would answer (apps.csms.handlers.v2.wire.id_token_info_v2)."""
     status = token.status
     if status == IdToken.Status.ACCEPTED and token.expires_at is not None and token.expires_at <= now:
         status = IdToken.Status.EXPIRED

@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db import connection
 from django.utils import timezone
 
+from apps.charging.hooks import authorization_checks
 from apps.charging.models import ChargingSettings, IdToken, Transaction
 
 
@@ -58,34 +59,31 @@ def id_token_info(*, id_tag: str, now: datetime | None = None) -> IdTokenInfo:
     return IdTokenInfo(status=status, expires_at=token.expires_at, group_id=token.group_id, token=token)
 
 
-# Wallet verdicts that mean "this driver pays another way" rather than "refuse".
-_NOT_A_WALLET_DRIVER = {"no wallet", "token has no driver"}
-
-
 def id_token_info_for_charging(*, id_tag: str, charge_point_id: int) -> IdTokenInfo:
-    """id_token_info plus the wallet check: a prepaid driver whose balance (or group limit,
-    hours, location) does not allow a session is answered Blocked."""
+    """id_token_info plus the checks other apps registered (apps.charging.hooks): a prepaid
+    driver whose wallet balance (or group limit, hours, location) does not allow a session
+    is answered Blocked by the wallets' check, and so on. The first veto wins."""
     info = id_token_info(id_tag=id_tag)
     if info.status != IdToken.Status.ACCEPTED:
         return info
-    if info.token is not None and info.token.owner_id is None:
-        # No driver behind the card (most fleet and roaming cards): no wallet can apply, and
-        # this is the Authorize/StartTransaction hot path, so skip the two lookups that
-        # would only say so ("token has no driver").
+    # Most fleet and roaming cards have no driver behind them: checks that need one are
+    # skipped without a lookup (this is the Authorize/StartTransaction hot path).
+    checks = authorization_checks(has_owner=info.token is None or info.token.owner_id is not None)
+    if not checks:
         return info
     from apps.chargers.models import ChargePoint
-    from apps.wallets.selectors import wallet_authorization_for_id_tag
 
     location_id = ChargePoint.objects.filter(pk=charge_point_id).values_list("location_id", flat=True).first()
-    verdict = wallet_authorization_for_id_tag(id_tag=id_tag, location_id=location_id)
-    if not verdict.allowed and verdict.reason not in _NOT_A_WALLET_DRIVER:
-        return IdTokenInfo(
-            status=IdToken.Status.BLOCKED,
-            expires_at=info.expires_at,
-            group_id=info.group_id,
-            token=info.token,
-            reason="wallet",
-        )
+    for entry in checks:
+        veto = entry.check(id_tag=id_tag, token=info.token, charge_point_id=charge_point_id, location_id=location_id)
+        if veto is not None:
+            return IdTokenInfo(
+                status=veto.status,
+                expires_at=info.expires_at,
+                group_id=info.group_id,
+                token=info.token,
+                reason=veto.reason,
+            )
     return info
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
+from apps.charging.events import TransactionAuthorised, TransactionEnded, TransactionFiguresChanged, TransactionStarted
 from apps.charging.locallists import local_lists_token_changed
 from apps.charging.models import IdToken, MeterValue, Reservation, Transaction
 from apps.charging.selectors import (
@@ -18,7 +19,7 @@ from apps.charging.selectors import (
     token_has_active_transaction,
 )
 from apps.core.db import savepoint_if_nested, update_returning
-from apps.core.tenancy import queue_after_commit
+from apps.core.events import publish
 
 # OCPP 1.6 SampledValue defaults (section 7.45): stored explicitly so readers need not know them.
 SAMPLE_DEFAULTS = {
@@ -123,8 +124,22 @@ def transaction_start(
             Reservation.objects.filter(
                 charge_point_id=charge_point_id, reservation_id=reservation_id, status=Reservation.Status.ACTIVE
             ).update(status=Reservation.Status.USED, transaction=tx)
-        if status == IdToken.Status.ACCEPTED:
-            queue_card_preauthorization(tx)
+        publish(
+            TransactionStarted(
+                transaction_pk=tx.pk,
+                charge_point_id=charge_point_id,
+                evse_id=tx.evse_id,
+                connector_id=connector_id,
+                id_tag=id_tag,
+                auth_status=status,
+                started_at=timestamp,
+            ),
+            *(
+                [TransactionAuthorised(transaction_pk=tx.pk, id_token_pk=tx.id_token_id)]
+                if status == IdToken.Status.ACCEPTED
+                else []
+            ),
+        )
         return tx, IdTokenInfo(status=status, expires_at=info.expires_at, group_id=info.group_id, token=info.token)
 
 
@@ -208,7 +223,13 @@ def transaction_stop(
                 transaction_pk=tx_pk,
                 meter_values=transaction_data,
             )
-        _queue_cdr(tx_pk)
+        # Billing prices it (CDR, receipt) after commit, off the OCPP hot path; a billing
+        # failure never turns into an error answer to the charger.
+        publish(
+            TransactionEnded(
+                transaction_pk=tx_pk, charge_point_id=charge_point_id, stopped_at=timestamp, reason=reason or "Local"
+            )
+        )
         return tx_pk, info
 
 
@@ -225,22 +246,6 @@ def _transaction_complete(*, charge_point_id: int, transaction_id: str, **values
         params=[charge_point_id, transaction_id, Transaction.Status.COMPLETED],
         returning="id, connector_id",
     )
-
-
-def _queue_cdr(tx_pk: int) -> None:
-    """Price the finished session (CDR, receipt) after commit, off the OCPP hot path; a
-    billing failure never turns into an error answer to the charger."""
-    from apps.billing.tasks import create_cdr
-
-    queue_after_commit(create_cdr, tx_pk)
-
-
-def queue_card_preauthorization(tx: Transaction) -> None:
-    """Card-on-file sessions: hold the pre-authorisation after commit (apps.payments; a no-op
-    for drivers no card pays)."""
-    from apps.payments.tasks import preauthorize_transaction
-
-    queue_after_commit(preauthorize_transaction, tx.pk)
 
 
 def _parse_value(raw: str, fmt: str) -> tuple[Decimal | None, str]:
@@ -266,7 +271,7 @@ def meter_values_record(
     transaction_pk: int | None = None,
 ) -> int:
     """Store sampled values (snake_case dicts as the handlers get them, timestamps parsed;
-    OCPP 2.x values come through apps.charging.transaction_events.sampled_values_v2).
+    OCPP 2.x values come through apps.csms.handlers.v2.wire.sampled_values_v2).
     The transaction is `transaction`, or `transaction_pk`, or the charger's
     `transaction_id` (looked up in the same statement; values of an id we do not know are
     stored without one). Duplicates of values already stored (a retried request) are
@@ -402,12 +407,18 @@ def _meter_values_insert(rows: list[tuple]) -> None:
         f"LEFT JOIN {tx_table} t ON v.transaction_id IS NULL AND v.transaction_ref IS NOT NULL "
         "AND t.charge_point_id = v.charge_point_id AND t.transaction_id = v.transaction_ref "
         # In request order, so that of one sample sent twice the first is kept, as alone.
-        "ORDER BY v.ord ON CONFLICT DO NOTHING"
+        "ORDER BY v.ord ON CONFLICT DO NOTHING RETURNING transaction_id"
     )
     # A refused batch (a value too long for its column) must leave a caller's transaction
     # usable for a retry of the items one by one.
     with savepoint_if_nested(), connection.cursor() as cursor:
-        cursor.execute(sql, [list(c) for c in columns])
+        cursor.execute(
+            f"WITH ins AS ({sql}) SELECT DISTINCT transaction_id FROM ins WHERE transaction_id IS NOT NULL",
+            [list(c) for c in columns],
+        )
+        changed = [pk for (pk,) in cursor.fetchall()]
+    # One publish per batch: the transactions whose figures the stored values changed.
+    publish(*(TransactionFiguresChanged(transaction_pk=pk) for pk in changed))
 
 
 @transaction.atomic

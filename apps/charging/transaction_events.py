@@ -24,13 +24,14 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Min, Q
-from ocpp.charge_point import snake_to_camel_case
 
 from apps.chargers.models import Connector
+from apps.charging.events import TransactionAuthorised, TransactionFiguresChanged, TransactionStarted
+from apps.charging.hooks import running_cost
 from apps.charging.models import (
     V2_START_KEY_PREFIX,
     IdToken,
@@ -45,7 +46,7 @@ from apps.charging.selectors import (
     id_token_info_for_charging,
     is_master_pass,
 )
-from apps.core.timefmt import iso_utc
+from apps.core.events import publish
 
 logger = logging.getLogger(__name__)
 
@@ -54,28 +55,65 @@ ENERGY = "Energy.Active.Import.Register"
 SOLD_LOCATIONS = ("Outlet", "Body", "Cable", "")
 TO_WH = {"Wh": Decimal(1), "kWh": Decimal(1000), "": Decimal(1)}
 MAX_GAPS_KEPT = 100
-# groupIdToken.idToken is 36 characters in 2.0.1 (255 in 2.1; the shorter fits both).
-MAX_GROUP_ID = 36
 
 
 @dataclass
 class EventOutcome:
+    """What the CSMS answers to a TransactionEvent, as domain values (the 2.x handler turns
+    them into a TransactionEventResponse): the verdict on the event's idToken, if it had
+    one, and the session's total cost once it has ended (None: not priced)."""
+
     transaction: Transaction
-    answer: dict  # TransactionEventResponse, camelCase as on the wire
+    info: IdTokenInfo | None = None
+    total_cost: Decimal | None = None
     duplicate: bool = False
 
+    def stored(self) -> dict:
+        """The outcome as kept on the TransactionEvent, to answer a retry the same way."""
+        out: dict = {}
+        if self.info is not None:
+            out["status"] = self.info.status
+            if self.info.expires_at is not None:
+                out["expires_at"] = self.info.expires_at.isoformat()
+            if self.info.group_id:
+                out["group_id"] = self.info.group_id
+        if self.total_cost is not None:
+            out["total_cost"] = str(self.total_cost)
+        return out
 
-# --------------------------------------------------------------------------- shaping
+    @classmethod
+    def from_stored(cls, transaction: Transaction, stored: dict) -> EventOutcome:
+        stored = _legacy_answer(stored or {})
+        info = None
+        if "status" in stored:
+            expires = stored.get("expires_at")
+            info = IdTokenInfo(
+                status=stored["status"],
+                expires_at=datetime.fromisoformat(expires.replace("Z", "+00:00")) if expires else None,
+                group_id=stored.get("group_id", ""),
+            )
+        cost = stored.get("total_cost")
+        return cls(transaction, info, Decimal(str(cost)) if cost is not None else None, duplicate=True)
 
 
-def id_token_info_v2(info: IdTokenInfo) -> dict:
-    """IdTokenInfoType (camelCase) for Authorize and TransactionEvent answers."""
-    result: dict = {"status": info.status}
-    if info.expires_at is not None:
-        result["cacheExpiryDateTime"] = iso_utc(info.expires_at)
-    if info.group_id:
-        result["groupIdToken"] = {"idToken": info.group_id[:MAX_GROUP_ID], "type": "Central"}
-    return result
+def _legacy_answer(stored: dict) -> dict:
+    """Events stored before outcomes were kept as domain values held the wire answer."""
+    if "idTokenInfo" not in stored and "totalCost" not in stored:
+        return stored
+    out: dict = {}
+    token = stored.get("idTokenInfo")
+    if token:
+        out["status"] = token.get("status", "")
+        if token.get("cacheExpiryDateTime"):
+            out["expires_at"] = token["cacheExpiryDateTime"]
+        if token.get("groupIdToken"):
+            out["group_id"] = token["groupIdToken"].get("idToken", "")
+    if stored.get("totalCost") is not None:
+        out["total_cost"] = stored["totalCost"]
+    return out
+
+
+# --------------------------------------------------------------------------- verdicts
 
 
 def authorize_v2(*, id_token: str, type: str, charge_point_id: int) -> IdTokenInfo:
@@ -92,43 +130,6 @@ def authorize_v2(*, id_token: str, type: str, charge_point_id: int) -> IdTokenIn
     if info.reason == "wallet":
         return IdTokenInfo(status="NoCredit", expires_at=info.expires_at, group_id=info.group_id, token=info.token)
     return info
-
-
-def sampled_values_v2(meter_values: list[dict]) -> list[dict]:
-    """2.x MeterValueType (snake_case, timestamps parsed) -> the rows meter_values_record
-    stores. unitOfMeasure.multiplier is applied (value x 10^multiplier) so every reader
-    sees plain Wh / kWh / W / V; signedMeterValue is kept verbatim (camelCase)."""
-    out = []
-    for mv in meter_values:
-        samples = []
-        for sv in mv["sampled_value"]:
-            unit = sv.get("unit_of_measure") or {}
-            raw = _number(sv["value"], unit.get("multiplier", 0))
-            signed = sv.get("signed_meter_value")
-            samples.append(
-                {
-                    "value": raw,
-                    "measurand": sv.get("measurand") or ENERGY,
-                    "unit": unit.get("unit") or "Wh",
-                    "context": sv.get("context") or "Sample.Periodic",
-                    "location": sv.get("location") or "Outlet",
-                    "phase": sv.get("phase") or "",
-                    "format": "Raw",
-                    "signed": snake_to_camel_case(signed) if signed else None,
-                }
-            )
-        out.append({"timestamp": mv["timestamp"], "sampled_value": samples})
-    return out
-
-
-def _number(value, multiplier: int) -> str:
-    try:
-        number = Decimal(str(value))
-        if multiplier:
-            number = number.scaleb(int(multiplier))
-    except (InvalidOperation, TypeError, ValueError):
-        return str(value)
-    return format(number, "f")
 
 
 def request_digest(payload: dict) -> str:
@@ -157,14 +158,15 @@ def transaction_event_record(
     cable_max_current: int | None = None,
 ) -> EventOutcome:
     """Record one TransactionEventRequest (snake_case fields, timestamps parsed; meter
-    values already through sampled_values_v2) and decide the answer."""
+    values already as meter_values_record takes them; `payload` the request as the station
+    sent it, kept verbatim) and decide the answer."""
     tx_id = transaction_info["transaction_id"]
     digest = request_digest(payload)
     tx, created = _transaction_for(charge_point_id=charge_point_id, transaction_id=tx_id, timestamp=timestamp)
     if not created:
         earlier = TransactionEvent.objects.filter(transaction=tx, digest=digest).first()
         if earlier is not None:
-            return EventOutcome(tx, earlier.answer, duplicate=True)
+            return EventOutcome.from_stored(tx, earlier.answer)
 
     evse = evse or {}
     event = TransactionEvent.objects.create(
@@ -185,7 +187,7 @@ def transaction_event_record(
         connector_id=evse.get("connector_id"),
         id_token=(id_token or {}).get("id_token", ""),
         id_token_type=(id_token or {}).get("type", ""),
-        payload=snake_to_camel_case(payload),
+        payload=payload,
         digest=digest,
     )
     was_completed = tx.status == Transaction.Status.COMPLETED
@@ -220,20 +222,29 @@ def transaction_event_record(
             charge_point_id=charge_point_id, reservation_id=reservation_id, status=Reservation.Status.ACTIVE
         ).update(status=Reservation.Status.USED, transaction=tx)
 
-    answer: dict = {}
+    outcome = EventOutcome(tx)
     stop_tag = ""
     if id_token is not None:
-        info, stop_tag = _authorise(tx, event, id_token)
-        answer["idTokenInfo"] = id_token_info_v2(info)
+        outcome.info, stop_tag = _authorise(tx, event, id_token)
 
     _derive(tx)
     tx.seq_gaps = _seq_gaps(tx)
     tx.save()
+    if created:
+        publish(
+            TransactionStarted(
+                transaction_pk=tx.pk,
+                charge_point_id=charge_point_id,
+                evse_id=tx.evse_id,
+                connector_id=tx.connector_id,
+                id_tag=tx.id_tag,
+                auth_status=tx.auth_status,
+                started_at=tx.started_at,
+            )
+        )
     if tx.id_token_id and tx.id_token_id != before[3] and tx.status == Transaction.Status.ACTIVE:
         # 2.x: the driver's token may arrive in a later event; that is when a card can pay.
-        from apps.charging.services import queue_card_preauthorization
-
-        queue_card_preauthorization(tx)
+        publish(TransactionAuthorised(transaction_pk=tx.pk, id_token_pk=tx.id_token_id))
 
     if event_type == TransactionEvent.Type.ENDED and tx.status == Transaction.Status.ACTIVE:
         from apps.charging.services import transaction_stop
@@ -254,12 +265,10 @@ def transaction_event_record(
         _rederive_completed(tx, before)
 
     if event_type == TransactionEvent.Type.ENDED:
-        cost = _total_cost(tx)
-        if cost is not None:
-            # 2.0.1: totalCost only once charging has ended; 0.00 means free, absent not free.
-            answer["totalCost"] = cost
-    TransactionEvent.objects.filter(pk=event.pk).update(answer=answer)
-    return EventOutcome(tx, answer)
+        # 2.0.1: totalCost only once charging has ended; 0.00 means free, absent not free.
+        outcome.total_cost = _total_cost(tx)
+    TransactionEvent.objects.filter(pk=event.pk).update(answer=outcome.stored())
+    return outcome
 
 
 def _transaction_for(*, charge_point_id: int, transaction_id: str, timestamp: datetime) -> tuple[Transaction, bool]:
@@ -400,33 +409,8 @@ def _rederive_completed(tx: Transaction, before: tuple) -> None:
     tx.meter_stop = _meter_stop(tx)
     tx.save(update_fields=["stopped_at", "meter_stop"])
     if (tx.started_at, tx.meter_start, tx.meter_stop, tx.id_token_id) != before:
-        _correct_cdr_after_commit(tx)
-
-
-def _correct_cdr_after_commit(tx: Transaction) -> None:
-    from django.db import connection
-    from django_tenants.utils import schema_context
-
-    schema = connection.schema_name
-    pk = tx.pk
-
-    def correct():
-        from apps.billing.selectors import cdr_latest, cdr_original
-        from apps.billing.services.cdrs import cdr_correct
-
-        with schema_context(schema):
-            original = cdr_original(transaction_id=pk)
-            if original is None:
-                return  # not priced yet: the CDR task will read the corrected figures
-            try:
-                cdr_correct(
-                    cdr=cdr_latest(cdr=original),
-                    reason="Transaction events delivered late changed the session's start or meter readings.",
-                )
-            except Exception:
-                logger.exception("could not correct the CDR of transaction %s", pk)
-
-    transaction.on_commit(correct, robust=True)
+        # A CDR priced on the old figures is out of date: billing corrects it, in a task.
+        publish(TransactionFiguresChanged(transaction_pk=tx.pk, completed=True))
 
 
 def _seq_gaps(tx: Transaction) -> list[int]:
@@ -447,17 +431,14 @@ def _seq_gaps(tx: Transaction) -> list[int]:
     return sorted(missing)[:MAX_GAPS_KEPT]
 
 
-def _total_cost(tx: Transaction) -> float | None:
-    from apps.billing.selectors import running_cost
-
+def _total_cost(tx: Transaction) -> Decimal | None:
+    """The session's cost so far, incl. VAT, from whatever prices it (billing registers
+    itself in apps.charging.hooks); None when nothing does or pricing failed."""
     try:
-        cost = running_cost(transaction=tx)
+        return running_cost(transaction=tx)
     except Exception:  # pricing must never turn into an error answer to the station
         logger.exception("running cost of transaction %s failed", tx.pk)
         return None
-    if cost is None:
-        return None
-    return float(cost["total_incl_vat"])
 
 
 # --------------------------------------------------------------------------- reads
@@ -507,7 +488,7 @@ def cost_updates_send(*, now: datetime | None = None) -> int:
         # Claim the slot first: two beat runs overlapping must not both send.
         if not Transaction.objects.filter(pk=tx.pk, cost_updated_at=tx.cost_updated_at).update(cost_updated_at=now):
             continue
-        payload = {"totalCost": cost, "transactionId": tx.transaction_id}
+        payload = {"totalCost": float(cost), "transactionId": tx.transaction_id}
         queue_after_commit(send_command, tx.charge_point_id, "CostUpdated", payload, timeout=15)
         queued += 1
     return queued

@@ -219,7 +219,11 @@ class OcppConsumer(AsyncWebsocketConsumer):
             # The charger left while its handshake was being decided, and the server says so
             # by raising here, where Channels never calls disconnect(): undo the online record.
             await run_in_schema(
-                schema, charge_point_disconnected, charge_point_id=self.ctx.charge_point_id, connection_id=connection_id
+                schema,
+                charge_point_disconnected,
+                charge_point_id=self.ctx.charge_point_id,
+                connection_id=connection_id,
+                cause="handshake",
             )
             raise
         self.group = charger_group(schema, self.ctx.charge_point_id)
@@ -265,6 +269,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
                 charge_point_disconnected,
                 charge_point_id=self.ctx.charge_point_id,
                 connection_id=self.ctx.connection_id,
+                close_code=code if isinstance(code, int) else None,
             )
             logger.info("ocpp: %s disconnected (%s)", self.ctx.identity, code)
 

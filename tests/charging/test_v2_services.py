@@ -70,9 +70,9 @@ def test_total_cost_only_in_the_ended_answer_when_a_tariff_applies(station):
         id_token={"id_token": "CARD", "type": "ISO14443"},
         evse={"id": 1, "connector_id": 1},
     )
-    assert "totalCost" not in started.answer
+    assert started.total_cost is None
     ended = record(station, "Ended", 1, at=T0 + timedelta(hours=1), wh=10000, context="Transaction.End")
-    assert "totalCost" not in ended.answer  # no tariff: not free either, so absent
+    assert ended.total_cost is None  # no tariff: not free either, so absent
 
     import_tariff(EVENING_TARIFF)
     later = T0 + timedelta(hours=2)  # (a reading at the same instant on the same EVSE would be a duplicate)
@@ -80,7 +80,7 @@ def test_total_cost_only_in_the_ended_answer_when_a_tariff_applies(station):
         station, "Started", 0, tx="T-2", at=later, wh=0, context="Transaction.Begin", evse={"id": 1, "connector_id": 1}
     )
     ended = record(station, "Ended", 1, tx="T-2", at=later + timedelta(hours=1), wh=10000, context="Transaction.End")
-    assert ended.answer["totalCost"] == pytest.approx(3.57)  # 10 kWh at 0.30 + 19 % VAT
+    assert float(ended.total_cost) == pytest.approx(3.57)  # 10 kWh at 0.30 + 19 % VAT
 
 
 def test_cost_updated_for_running_transactions(station, settings, command_bus, django_capture_on_commit_callbacks):

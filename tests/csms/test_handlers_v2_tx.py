@@ -95,25 +95,29 @@ def test_started_updated_ended_makes_a_completed_transaction(h):
     assert MeterValue.objects.filter(transaction=tx).count() == 3
 
 
-def test_ended_goes_through_the_shared_stop_and_prices_the_session(h, monkeypatch):
-    from apps.charging import services
+def test_ended_goes_through_the_shared_stop_and_prices_the_session(h, published, django_capture_on_commit_callbacks):
+    from apps.charging.events import TransactionEnded
 
-    queued = []
-    monkeypatch.setattr(services, "_queue_cdr", lambda tx_pk: queued.append(tx_pk))
-    h.ok("TransactionEvent", event("Started", 0, idToken=TOKEN, evse=EVSE, meterValue=[energy(0, "Transaction.Begin")]))
-    h.ok(
-        "TransactionEvent",
-        event(
-            "Ended",
-            1,
-            at=T0 + timedelta(minutes=5),
-            trigger="StopAuthorized",
-            idToken=TOKEN,
-            meterValue=[energy(2000, "Transaction.End", at=T0 + timedelta(minutes=5))],
-        ),
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        h.ok(
+            "TransactionEvent",
+            event("Started", 0, idToken=TOKEN, evse=EVSE, meterValue=[energy(0, "Transaction.Begin")]),
+        )
+        h.ok(
+            "TransactionEvent",
+            event(
+                "Ended",
+                1,
+                at=T0 + timedelta(minutes=5),
+                trigger="StopAuthorized",
+                idToken=TOKEN,
+                meterValue=[energy(2000, "Transaction.End", at=T0 + timedelta(minutes=5))],
+            ),
+        )
     tx = Transaction.objects.get(transaction_id="TX-1")
-    assert queued == [tx.pk] and tx.stop_reason == "Local" and tx.stop_id_tag == "GOOD"
+    ended = [e for e in published if isinstance(e, TransactionEnded)]
+    assert [e.transaction_pk for e in ended] == [tx.pk] and ended[0].reason == "Local"
+    assert tx.stop_reason == "Local" and tx.stop_id_tag == "GOOD"
 
 
 def test_duplicate_seq_no_is_answered_the_same_and_stored_once(h):

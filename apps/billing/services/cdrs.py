@@ -12,8 +12,10 @@ from django.db import transaction as db_transaction
 from django.utils import timezone
 
 from apps.billing import pricing
+from apps.billing.events import CdrCreated
 from apps.billing.models import ChargeDetailRecord
 from apps.billing.selectors import (
+    cdr_latest,
     cdr_original,
     current_organization,
     invoice_credited_amount,
@@ -21,6 +23,7 @@ from apps.billing.selectors import (
 )
 from apps.billing.services.invoices import credit_note_issue, invoice_issue_for_cdr
 from apps.charging.models import IdToken, Transaction
+from apps.core.events import publish
 from apps.core.money import quantize
 from apps.fx.selectors import RateUnavailable, exchange_rate
 from apps.tariffs import engine
@@ -248,12 +251,20 @@ def cdr_create_missing(
 
 
 def _settle_after_commit(cdr: ChargeDetailRecord) -> None:
-    """Take the money once the record is committed: capture the session's card hold or debit
-    the driver's wallet (apps.payments.tasks.settle_cdr decides which, idempotently)."""
-    from apps.core.tenancy import queue_after_commit
-    from apps.payments.tasks import settle_cdr
+    """Announce the record once it is committed: payments takes the money (captures the
+    session's card hold or debits the driver's wallet), roaming will push it."""
+    publish(CdrCreated(cdr_pk=cdr.pk, transaction_pk=cdr.transaction_id, replaces_pk=cdr.replaces_id))
 
-    queue_after_commit(settle_cdr, cdr.pk)
+
+@db_transaction.atomic
+def cdr_correct_for_transaction(*, transaction_pk: int, reason: str) -> ChargeDetailRecord | None:
+    """Correct the latest CDR of a transaction whose figures changed after it was priced
+    (a 2.x event delivered late); None when it has no CDR yet (the CDR task will read the
+    new figures) or the figures price the same."""
+    original = cdr_original(transaction_id=transaction_pk)
+    if original is None:
+        return None
+    return cdr_correct(cdr=cdr_latest(cdr=original), reason=reason)
 
 
 @db_transaction.atomic

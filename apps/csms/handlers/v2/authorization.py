@@ -5,7 +5,8 @@ from __future__ import annotations
 from ocpp.routing import on
 
 from apps.chargers import services as chargers
-from apps.charging.transaction_events import authorize_v2, id_token_info_v2
+from apps.charging.transaction_events import authorize_v2
+from apps.csms.handlers.v2.wire import id_token_info_v2
 
 
 class AuthorizationMixin:

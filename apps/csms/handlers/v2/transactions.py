@@ -8,8 +8,10 @@ from ocpp.routing import on
 
 from apps.charging import services as charging
 from apps.charging.remote import remote_start_answered
-from apps.charging.transaction_events import sampled_values_v2, transaction_event_record
+from apps.charging.transaction_events import transaction_event_record
 from apps.csms import batching
+from apps.csms.handlers.base import to_camel
+from apps.csms.handlers.v2.wire import sampled_values_v2, transaction_event_answer
 from apps.csms.protocol import FrameError, parse_timestamp
 
 INT64 = 2**63 - 1
@@ -52,7 +54,8 @@ class TransactionsMixin:
             trigger_reason=trigger_reason,
             seq_no=seq_no,
             transaction_info=transaction_info,
-            payload=request,
+            # Kept as the station sent it (camelCase), like the message log.
+            payload=to_camel(request),
             offline=bool(kw.get("offline", False)),
             evse=evse,
             id_token=kw.get("id_token"),
@@ -61,7 +64,7 @@ class TransactionsMixin:
             number_of_phases_used=kw.get("number_of_phases_used"),
             cable_max_current=kw.get("cable_max_current"),
         )
-        return outcome.answer
+        return transaction_event_answer(outcome)
 
     # ------------------------------------------------------------------ J
     @on("MeterValues")
