@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements/*.txt | cksum | cut -d' ' -
 # pip's output goes to $(VENV)/pip.log and is shown only when it fails.
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: install run test stop services release lint fmt clean
+.PHONY: install run test stop services release lint imports fmt clean
 
 $(STAMP): requirements/base.txt requirements/dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,8 +38,12 @@ test: install
 stop:
 	@$(PY) -m config.embedded stop
 
-lint: install
+lint: install imports
 	$(VENV)/bin/ruff check .
+
+# The dependency rules between apps (.importlinter; docs/events.md says why they exist).
+imports: install
+	@PYTHONPATH=. $(VENV)/bin/lint-imports .importlinter --no-cache
 
 fmt: install
 	$(VENV)/bin/ruff format .

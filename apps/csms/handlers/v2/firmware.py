@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ocpp.routing import on
 
+from apps.csms.handlers.v2.camel import to_wire
 from apps.smartcharging import firmware as fw
-from apps.smartcharging.wire import to_wire
 
 
 class FirmwareMixin:
