@@ -5,8 +5,8 @@ from celery.schedules import crontab
 BEAT_SCHEDULE = {
     # ECB reference rates are published around 16:00 CET on TARGET working days. Beat runs in
     # UTC; 15:30 UTC is 16:30 CET in winter and 17:30 CEST in summer, after publication either way.
-    "billing-fetch-ecb-rates": {
-        "task": "billing.fetch_ecb_rates",
+    "fx-fetch-ecb-rates": {
+        "task": "fx.fetch_ecb_rates",
         "schedule": crontab(hour=15, minute=30, day_of_week="mon-fri"),
         "options": {"expires": 6 * 3600},
     },

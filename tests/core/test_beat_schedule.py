@@ -15,7 +15,7 @@ ENTRIES = {
     "core-heartbeat": ("apps.core", "core.heartbeat"),
     "csms-mark-stale-offline": ("apps.csms", "csms.mark_stale_offline"),
     "csms-purge-message-log": ("apps.csms", "csms.purge_message_log"),
-    "billing-fetch-ecb-rates": ("apps.fx", "billing.fetch_ecb_rates"),
+    "fx-fetch-ecb-rates": ("apps.fx", "fx.fetch_ecb_rates"),
     "payments-sweep-failed-captures": ("apps.payments", "payments.sweep_failed_captures"),
     "billing-create-missing-cdrs": ("apps.billing", "billing.create_missing_cdrs"),
     "wallets-stop-exhausted-sessions": ("apps.wallets", "wallets.stop_exhausted_sessions"),
