@@ -4,8 +4,9 @@ from celery import shared_task
 
 from apps.billing import services
 from apps.billing.models import Invoice
+from apps.billing.schedule import CREATE_MISSING_CDRS_EVERY_S
 from apps.charging.models import Transaction
-from apps.core.tenancy import for_each_tenant
+from apps.core.fanout import fan_out, jitter_for
 
 
 @shared_task(name="billing.create_cdr", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -17,10 +18,16 @@ def create_cdr(transaction_id: int) -> None:
 
 @shared_task(name="billing.create_missing_cdrs", ignore_result=True)
 def create_missing_cdrs() -> int:
-    """Beat: safety net for create_cdr publishes lost after commit (a broker blip when a session
-    ends): the CDRs of sessions completed in the last 24 hours that have none, in every
-    organisation's schema."""
-    return for_each_tenant(lambda: services.cdr_create_missing().created, name="create_missing_cdrs")
+    """Beat: create_missing_cdrs_in_schema in every organisation."""
+    every = CREATE_MISSING_CDRS_EVERY_S
+    return fan_out(create_missing_cdrs_in_schema, jitter_s=jitter_for(every), expires_s=every)
+
+
+@shared_task(name="billing.create_missing_cdrs_in_schema", ignore_result=True)
+def create_missing_cdrs_in_schema() -> int:
+    """Safety net for create_cdr publishes lost after commit (a broker blip when a session
+    ends): the CDRs of sessions completed in the last 24 hours that have none."""
+    return services.cdr_create_missing().created
 
 
 @shared_task(name="billing.send_invoice", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)

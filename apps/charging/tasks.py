@@ -12,8 +12,17 @@ def local_list_push_pending(charge_point_ids=None, source="task"):
 
 @shared_task(name="charging.cost_updates", ignore_result=True)
 def cost_updates() -> int:
-    """Beat: CostUpdated for running OCPP 2.x transactions, in every organisation."""
-    from apps.charging.transaction_events import cost_updates_send
-    from apps.core.tenancy import for_each_tenant
+    """Beat: cost_updates_in_schema in every organisation."""
+    from apps.charging.schedule import COST_UPDATES_EVERY_S
+    from apps.core.fanout import fan_out, jitter_for
 
-    return for_each_tenant(cost_updates_send, name="cost_updates")
+    every = COST_UPDATES_EVERY_S
+    return fan_out(cost_updates_in_schema, jitter_s=jitter_for(every), expires_s=every)
+
+
+@shared_task(name="charging.cost_updates_in_schema", ignore_result=True)
+def cost_updates_in_schema() -> int:
+    """CostUpdated for the organisation's running OCPP 2.x transactions."""
+    from apps.charging.transaction_events import cost_updates_send
+
+    return cost_updates_send()

@@ -104,26 +104,30 @@ def fetch_fee(payment_id: int, attempt: int = 1) -> None:
 
 @shared_task(name="payments.sweep_failed_captures", ignore_result=True)
 def sweep_failed_captures() -> int:
+    """Beat: sweep_failed_captures_in_schema in every organisation."""
+    from apps.core.fanout import fan_out, jitter_for
+    from apps.payments.schedule import SWEEP_FAILED_CAPTURES_EVERY_S
+
+    every = SWEEP_FAILED_CAPTURES_EVERY_S
+    return fan_out(sweep_failed_captures_in_schema, jitter_s=jitter_for(every), expires_s=every)
+
+
+@shared_task(name="payments.sweep_failed_captures_in_schema", ignore_result=True)
+def sweep_failed_captures_in_schema() -> int:
     """Safety net for retries lost with a worker: re-queue every failed capture that has
-    attempts left and has not been tried for half an hour, in each organisation's schema."""
+    attempts left and has not been tried for half an hour."""
     import datetime as dt
 
     from django.utils import timezone
 
-    from apps.core.tenancy import for_each_tenant
     from apps.payments.services.sessions import MAX_CAPTURE_ATTEMPTS
 
-    cutoff = timezone.now() - dt.timedelta(minutes=30)
-
-    def requeue() -> int:
-        # Queued inside the schema: the retry runs there (tenant-schemas-celery).
-        stale = Payment.objects.filter(
-            status=Payment.Status.CAPTURE_FAILED,
-            capture_attempts__lt=MAX_CAPTURE_ATTEMPTS,
-            updated_at__lt=cutoff,
-        ).values_list("pk", flat=True)
-        for pk in stale:
-            retry_capture.apply_async(args=[pk])
-        return len(stale)
-
-    return for_each_tenant(requeue, name="sweep_failed_captures")
+    # Queued from this task, the retries run in its schema (tenant-schemas-celery).
+    stale = Payment.objects.filter(
+        status=Payment.Status.CAPTURE_FAILED,
+        capture_attempts__lt=MAX_CAPTURE_ATTEMPTS,
+        updated_at__lt=timezone.now() - dt.timedelta(minutes=30),
+    ).values_list("pk", flat=True)
+    for pk in stale:
+        retry_capture.apply_async(args=[pk])
+    return len(stale)
