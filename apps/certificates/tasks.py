@@ -8,7 +8,7 @@ from celery import shared_task
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="certificates.deliver_certificate", ignore_result=True)
+@shared_task(name="certificates.deliver_certificate", soft_time_limit=90, time_limit=120, ignore_result=True)
 def deliver_certificate(issued_id: int) -> str:
     """Runs in the schema it was queued from (tenant-schemas-celery)."""
     from apps.certificates.services import issued_certificate_deliver
@@ -16,7 +16,7 @@ def deliver_certificate(issued_id: int) -> str:
     return issued_certificate_deliver(issued_id=issued_id)
 
 
-@shared_task(name="certificates.report_expiring", ignore_result=True)
+@shared_task(name="certificates.report_expiring", soft_time_limit=30, time_limit=60, ignore_result=True)
 def report_expiring(days: int = 30) -> int:
     """Beat: report_expiring_in_schema in every organisation."""
     from apps.certificates.schedule import REPORT_EXPIRING_EVERY_S
@@ -25,7 +25,7 @@ def report_expiring(days: int = 30) -> int:
     return fan_out(report_expiring_in_schema, jitter_s=jitter_for(REPORT_EXPIRING_EVERY_S), kwargs={"days": days})
 
 
-@shared_task(name="certificates.report_expiring_in_schema", ignore_result=True)
+@shared_task(name="certificates.report_expiring_in_schema", soft_time_limit=300, time_limit=360, ignore_result=True)
 def report_expiring_in_schema(days: int = 30) -> int:
     """Log the organisation's certificates (ours and chargers') that expire within `days`.
     Chargers renew their own certificate a month before expiry (A03); one that did not shows

@@ -10,14 +10,14 @@ from apps.csms.schedule import PURGE_MESSAGE_LOG_EVERY_S, STALE_OFFLINE_EVERY_S
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="csms.mark_stale_offline", ignore_result=True)
+@shared_task(name="csms.mark_stale_offline", soft_time_limit=30, time_limit=60, ignore_result=True)
 def mark_stale_offline() -> int:
     """Beat: mark_stale_offline_in_schema in every organisation."""
     every = STALE_OFFLINE_EVERY_S
     return fan_out(mark_stale_offline_in_schema, jitter_s=jitter_for(every), expires_s=every)
 
 
-@shared_task(name="csms.mark_stale_offline_in_schema", ignore_result=True)
+@shared_task(name="csms.mark_stale_offline_in_schema", soft_time_limit=30, time_limit=45, ignore_result=True)
 def mark_stale_offline_in_schema() -> int:
     """Offline every charger silent for too long -- the safety net for a server process
     that died with its sockets and never ran their disconnect handlers."""
@@ -27,14 +27,14 @@ def mark_stale_offline_in_schema() -> int:
     return charge_points_mark_stale_offline(default_interval=csms_settings_get().heartbeat_interval)
 
 
-@shared_task(name="csms.purge_message_log", ignore_result=True)
+@shared_task(name="csms.purge_message_log", soft_time_limit=30, time_limit=60, ignore_result=True)
 def purge_message_log() -> int:
     """Beat: purge_message_log_in_schema in every organisation."""
     every = PURGE_MESSAGE_LOG_EVERY_S
     return fan_out(purge_message_log_in_schema, jitter_s=jitter_for(every), expires_s=every)
 
 
-@shared_task(name="csms.purge_message_log_in_schema", ignore_result=True)
+@shared_task(name="csms.purge_message_log_in_schema", soft_time_limit=900, time_limit=960, ignore_result=True)
 def purge_message_log_in_schema() -> int:
     """Delete message-log rows older than the organisation's retention period."""
     from apps.csms.services import message_log_purge
@@ -42,7 +42,8 @@ def purge_message_log_in_schema() -> int:
     return message_log_purge()
 
 
-@shared_task(name="csms.send_command", ignore_result=True)
+# The limits leave room for the longest command timeouts callers pass (30 s by default).
+@shared_task(name="csms.send_command", soft_time_limit=120, time_limit=150, ignore_result=True)
 def send_command(
     charge_point_id: int, action: str, payload: dict, user_id: int | None = None, timeout: float = 30
 ) -> str:

@@ -5,7 +5,7 @@ from celery import shared_task
 from apps.qr.models import GuestSession
 
 
-@shared_task(name="qr.guest_start")
+@shared_task(name="qr.guest_start", soft_time_limit=60, time_limit=90)
 def guest_start(guest_id: int) -> None:
     """RemoteStart for a guest whose hold is authorised: in a task, since the charger may take up
     to START_TIMEOUT seconds to answer and webhooks must be answered at once."""
@@ -16,7 +16,7 @@ def guest_start(guest_id: int) -> None:
         guest_session_remote_start(guest=guest)
 
 
-@shared_task(name="qr.guest_sweep", ignore_result=True)
+@shared_task(name="qr.guest_sweep", soft_time_limit=30, time_limit=60, ignore_result=True)
 def guest_sweep() -> int:
     """Beat, every minute: guest_sweep_in_schema in every organisation."""
     from apps.core.fanout import fan_out, jitter_for
@@ -26,7 +26,7 @@ def guest_sweep() -> int:
     return fan_out(guest_sweep_in_schema, jitter_s=jitter_for(every), expires_s=every)
 
 
-@shared_task(name="qr.guest_sweep_in_schema", ignore_result=True)
+@shared_task(name="qr.guest_sweep_in_schema", soft_time_limit=120, time_limit=150, ignore_result=True)
 def guest_sweep_in_schema() -> int:
     """Move guests' sessions along when nobody has the page open (link the session, release
     unused holds, send receipts, re-queue starts lost with a worker)."""

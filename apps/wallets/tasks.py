@@ -48,13 +48,13 @@ def stop_exhausted_sessions_here() -> int:
     return stopped
 
 
-@shared_task(name="wallets.stop_exhausted_sessions", ignore_result=True)
+@shared_task(name="wallets.stop_exhausted_sessions", soft_time_limit=30, time_limit=60, ignore_result=True)
 def stop_exhausted_sessions() -> int:
     """Beat: stop_exhausted_sessions_in_schema in every organisation."""
     every = STOP_EXHAUSTED_EVERY_S
     return fan_out(stop_exhausted_sessions_in_schema, jitter_s=jitter_for(every), expires_s=every)
 
 
-@shared_task(name="wallets.stop_exhausted_sessions_in_schema", ignore_result=True)
+@shared_task(name="wallets.stop_exhausted_sessions_in_schema", soft_time_limit=120, time_limit=150, ignore_result=True)
 def stop_exhausted_sessions_in_schema() -> int:
     return stop_exhausted_sessions_here()

@@ -176,6 +176,12 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Every task of ours sets its own limits (tests/core/test_task_limits.py); these cover any
+# other task (Celery's own, a library's). The soft limit raises SoftTimeLimitExceeded in the
+# task so it can stop cleanly; the hard one kills the worker child a minute later whatever
+# the task is doing (a call stuck in C code, an exception handler that swallowed the soft one).
+CELERY_TASK_SOFT_TIME_LIMIT = 300
+CELERY_TASK_TIME_LIMIT = 360
 # Heartbeat interval (seconds) that beat and worker use to prove they are alive (/healthz).
 HEARTBEAT_INTERVAL = env.int("HEARTBEAT_INTERVAL", default=30)
 
