@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import os
 import sys
 import threading
 import time
@@ -27,10 +26,9 @@ _lock = threading.Lock()
 
 
 def threshold_ms() -> int:
-    try:
-        return int(os.environ.get("OCPP_LOOP_WATCHDOG_MS", "0"))
-    except ValueError:
-        return 0
+    from django.conf import settings
+
+    return int(settings.OCPP_LOOP_WATCHDOG_MS)
 
 
 def ensure_started() -> None:

@@ -1,6 +1,6 @@
 """Encryption of gateway credentials at rest (Fernet: AES-128-CBC + HMAC-SHA256).
 
-The key is FIELD_ENCRYPTION_KEY (a Fernet key, from the environment or settings) when set,
+The key is FIELD_ENCRYPTION_KEY (a Fernet key, settings from the environment) when set,
 else derived from SECRET_KEY. Prefer a separate key in production: rotating SECRET_KEY (for
 sessions) would otherwise make stored credentials unreadable.
 """
@@ -10,14 +10,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 
 
 def _fernet() -> Fernet:
-    key = getattr(settings, "FIELD_ENCRYPTION_KEY", "") or os.environ.get("FIELD_ENCRYPTION_KEY", "")
+    key = settings.FIELD_ENCRYPTION_KEY
     if not key:
         digest = hashlib.sha256(b"evzone.payments.credentials:" + settings.SECRET_KEY.encode()).digest()
         key = base64.urlsafe_b64encode(digest).decode()

@@ -262,6 +262,22 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# --------------------------------------------------------------------------- OCPP central system
+# Read by apps/csms and apps/chargers; the import-time ones (marked) take effect at process
+# start, as the OCPP hot path never looks them up again. README "Configuration" says what each does.
+OCPP_CLIENT_CERT_HEADER = env("OCPP_CLIENT_CERT_HEADER", default="")  # import time
+OCPP_HANDSHAKE_BUDGET = env.float("OCPP_HANDSHAKE_BUDGET", default=10.0)  # import time
+OCPP_LAYER_CONCURRENCY = env.int("OCPP_LAYER_CONCURRENCY", default=48)  # import time
+OCPP_DB_THREADS = env.int("OCPP_DB_THREADS", default=8)  # import time
+OCPP_COMMAND_DB_THREADS = env.int("OCPP_COMMAND_DB_THREADS", default=2)  # import time
+OCPP_LOOP_WATCHDOG_MS = env.int("OCPP_LOOP_WATCHDOG_MS", default=0)
+OCPP_AUTH_CACHE_SECONDS = env.int("OCPP_AUTH_CACHE_SECONDS", default=24 * 3600)
+
+# --------------------------------------------------------------------------- secrets at rest
+# Fernet key for gateway credentials and CA private keys (apps/core/crypto.py). Empty: derived
+# from SECRET_KEY, which then must never rotate (stored secrets would become unreadable).
+FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")
+
 # --------------------------------------------------------------------------- payments
 # The platform's own gateway accounts (apps/payments/platform.py). Empty: organisations
 # must enter their own credentials; set: they may choose "use the platform's account".
