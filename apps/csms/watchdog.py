@@ -19,6 +19,8 @@ import threading
 import time
 import traceback
 
+from django.conf import settings
+
 logger = logging.getLogger(__name__)
 
 _started: set[int] = set()  # ids of the loops watched in this process
@@ -26,8 +28,6 @@ _lock = threading.Lock()
 
 
 def threshold_ms() -> int:
-    from django.conf import settings
-
     return int(settings.OCPP_LOOP_WATCHDOG_MS)
 
 
