@@ -23,7 +23,7 @@ class CertificateAuthority(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     certificate_pem = models.TextField()
-    private_key_encrypted = models.TextField(help_text="PKCS#8 PEM, Fernet-encrypted (apps.payments.crypto).")
+    private_key_encrypted = models.TextField(help_text="PKCS#8 PEM, Fernet-encrypted (apps.core.crypto).")
     serial_number = models.CharField(max_length=40, help_text="Hex, lower case, no leading zeros (OCPP style).")
     subject = models.CharField(max_length=500)
     issuer = models.CharField(max_length=500)

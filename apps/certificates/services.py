@@ -19,6 +19,7 @@ from apps.certificates import pki
 from apps.certificates.models import CertificateAuthority, InstalledCertificate, IssuedCertificate
 from apps.chargers.models import ChargePoint, ProtocolVersion
 from apps.chargers.services import charger_event_record
+from apps.core import crypto
 from apps.core.tenancy import queue_after_commit
 
 log = logging.getLogger(__name__)
@@ -40,20 +41,13 @@ class CertificateError(Exception):
 
 
 def _encrypt_key(key) -> str:
-    # Reuses the payments Fernet key (FIELD_ENCRYPTION_KEY): one key to manage and rotate.
-    from apps.payments.crypto import _fernet
-
-    return _fernet().encrypt(pki.key_pem(key)).decode()
+    return crypto.encrypt_bytes(pki.key_pem(key))
 
 
 def ca_private_key(ca: CertificateAuthority):
-    from cryptography.fernet import InvalidToken
-
-    from apps.payments.crypto import _fernet
-
     try:
-        return pki.load_key(_fernet().decrypt(ca.private_key_encrypted.encode()))
-    except InvalidToken as exc:
+        return pki.load_key(crypto.decrypt_bytes(ca.private_key_encrypted))
+    except crypto.DecryptionError as exc:
         raise CertificateError("The CA key cannot be decrypted: was FIELD_ENCRYPTION_KEY changed?") from exc
 
 

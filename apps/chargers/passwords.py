@@ -60,7 +60,6 @@ What this does and does not give away:
 import hashlib
 import hmac
 import logging
-import os
 import secrets
 import threading
 import time
@@ -114,7 +113,6 @@ _verified: dict[bytes, float] = {}
 _verified_lock = threading.Lock()
 _cache_key = secrets.token_bytes(32)
 
-DEFAULT_SHARED_SECONDS = 24 * 3600
 SHARED_PREFIX = "cpauth:"
 SHARED_CACHE_ALIAS = "default"
 # After a cache error, how long handshakes skip the shared level (PBKDF2 only).
@@ -125,10 +123,7 @@ _shared_off_until = 0.0
 
 
 def shared_cache_seconds() -> int:
-    value = getattr(settings, "OCPP_AUTH_CACHE_SECONDS", None)
-    if value is None:
-        value = os.environ.get("OCPP_AUTH_CACHE_SECONDS", DEFAULT_SHARED_SECONDS)
-    return max(0, int(value))
+    return max(0, int(settings.OCPP_AUTH_CACHE_SECONDS))
 
 
 def _message(*fields) -> str:

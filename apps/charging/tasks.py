@@ -1,7 +1,9 @@
 from celery import shared_task
 
 
-@shared_task(name="charging.local_list_push_pending")
+# Half an hour: at boot it asks and pushes every listed online charger in turn, each with
+# its own command timeouts; the next run (or boot) resumes what a cut-off run left.
+@shared_task(name="charging.local_list_push_pending", soft_time_limit=1800, time_limit=1860)
 def local_list_push_pending(charge_point_ids=None, source="task"):
     """Push pending local lists to online chargers (runs in the schema it was queued from);
     source "boot" checks every listed charger, pending or not."""
@@ -10,10 +12,19 @@ def local_list_push_pending(charge_point_ids=None, source="task"):
     return locallists.local_list_push_pending(charge_point_ids=charge_point_ids, source=source)
 
 
-@shared_task(name="charging.cost_updates", ignore_result=True)
+@shared_task(name="charging.cost_updates", soft_time_limit=30, time_limit=60, ignore_result=True)
 def cost_updates() -> int:
-    """Beat: CostUpdated for running OCPP 2.x transactions, in every organisation."""
-    from apps.charging.transaction_events import cost_updates_send
-    from apps.core.tenancy import for_each_tenant
+    """Beat: cost_updates_in_schema in every organisation."""
+    from apps.charging.schedule import COST_UPDATES_EVERY_S
+    from apps.core.fanout import fan_out, jitter_for
 
-    return for_each_tenant(cost_updates_send, name="cost_updates")
+    every = COST_UPDATES_EVERY_S
+    return fan_out(cost_updates_in_schema, jitter_s=jitter_for(every), expires_s=every)
+
+
+@shared_task(name="charging.cost_updates_in_schema", soft_time_limit=45, time_limit=60, ignore_result=True)
+def cost_updates_in_schema() -> int:
+    """CostUpdated for the organisation's running OCPP 2.x transactions."""
+    from apps.charging.transaction_events import cost_updates_send
+
+    return cost_updates_send()

@@ -1,8 +1,9 @@
-"""Beat jobs run once for the platform and fan out over the organisations' schemas."""
+"""The organisations' schemas, and queueing work in the current one after commit.
+
+Beat jobs over organisations fan out from apps.core.fanout."""
 
 import logging
 import threading
-from collections.abc import Callable
 
 from django.conf import settings
 from django_tenants.utils import get_tenant_model, schema_context
@@ -17,19 +18,6 @@ def tenant_schemas() -> list[str]:
             .objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
             .values_list("schema_name", flat=True)
         )
-
-
-def for_each_tenant(fn: Callable[[], int | None], *, name: str) -> int:
-    """Run fn() inside every organisation's schema and add up what it returns. One
-    organisation's failure is logged and must not stop the others."""
-    total = 0
-    for schema in tenant_schemas():
-        try:
-            with schema_context(schema):
-                total += fn() or 0
-        except Exception:
-            logger.exception("%s failed for %s", name, schema)
-    return total
 
 
 def queue_after_commit(task, *args, countdown: float = 0, **kwargs) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import os
 import time
 import uuid
 
@@ -37,17 +36,13 @@ logger = logging.getLogger(__name__)
 # Security profile 3 behind a TLS-terminating proxy: the header in which the proxy
 # passes the verified client certificate's common name (e.g. nginx's
 # $ssl_client_s_dn_cn). Only set it when the proxy strips that header from clients.
-CLIENT_CERT_HEADER = (
-    (getattr(settings, "OCPP_CLIENT_CERT_HEADER", None) or os.environ.get("OCPP_CLIENT_CERT_HEADER", ""))
-    .lower()
-    .encode()
-)
+CLIENT_CERT_HEADER = settings.OCPP_CLIENT_CERT_HEADER.lower().encode()
 
 
 # redis-py 8 pools allow 100 connections and raise (not wait) beyond that; a reconnect
 # storm of hundreds of chargers would otherwise fail handshakes. Channels' own receive
 # loop needs a few connections too, so our calls take at most this many.
-_LAYER_SLOTS = asyncio.Semaphore(int(os.environ.get("OCPP_LAYER_CONCURRENCY", "48")))
+_LAYER_SLOTS = asyncio.Semaphore(settings.OCPP_LAYER_CONCURRENCY)
 
 
 class _GroupKeeper:
@@ -88,7 +83,7 @@ group_keeper = _GroupKeeper()
 
 # Seconds a handshake may wait for a database thread before it is answered 503 unchecked
 # (apps.csms.services.connection_authorize); below the usual charger open timeouts (~30 s).
-HANDSHAKE_BUDGET = float(os.environ.get("OCPP_HANDSHAKE_BUDGET", "10"))
+HANDSHAKE_BUDGET = float(settings.OCPP_HANDSHAKE_BUDGET)
 
 
 def _header(scope, name: bytes) -> str | None:

@@ -22,17 +22,14 @@ queue behind a backlog of meter values.
 """
 
 import asyncio
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django_tenants.utils import schema_context
 
-_executor = ThreadPoolExecutor(max_workers=int(os.environ.get("OCPP_DB_THREADS", "8")), thread_name_prefix="ocpp-db")
-_command_executor = ThreadPoolExecutor(
-    max_workers=int(os.environ.get("OCPP_COMMAND_DB_THREADS", "2")), thread_name_prefix="ocpp-cmd-db"
-)
+_executor = ThreadPoolExecutor(max_workers=settings.OCPP_DB_THREADS, thread_name_prefix="ocpp-db")
+_command_executor = ThreadPoolExecutor(max_workers=settings.OCPP_COMMAND_DB_THREADS, thread_name_prefix="ocpp-cmd-db")
 
 
 def _drop_if_broken() -> None:

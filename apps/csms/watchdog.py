@@ -14,11 +14,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import os
 import sys
 import threading
 import time
 import traceback
+
+from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
@@ -27,10 +28,7 @@ _lock = threading.Lock()
 
 
 def threshold_ms() -> int:
-    try:
-        return int(os.environ.get("OCPP_LOOP_WATCHDOG_MS", "0"))
-    except ValueError:
-        return 0
+    return int(settings.OCPP_LOOP_WATCHDOG_MS)
 
 
 def ensure_started() -> None:

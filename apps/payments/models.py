@@ -11,7 +11,7 @@ from django.db import models
 from django.utils import timezone
 
 from apps.billing.models import MONEY
-from apps.payments.crypto import decrypt_json, encrypt_json
+from apps.core.crypto import decrypt_json, encrypt_json
 
 
 class Provider(models.TextChoices):

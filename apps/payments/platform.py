@@ -1,7 +1,7 @@
 """The platform's own gateway account, for organisations that choose it instead of their own.
 
-Its credentials come from the environment (read by django-environ into settings, or straight
-from os.environ) and are never written to the database: an organisation using it stores only
+Its credentials come from the environment (read by django-environ into settings, see
+config/settings/base.py) and are never written to the database: an organisation using it stores only
 `GatewayConfig.use_platform`. Its webhooks arrive at one URL per provider (views in
 apps.payments.webhooks, `platform_*_webhook`) and are routed to the organisation by the prefix
 every merchant reference carries (`o<organisation id>.`), see `organization_for_reference`.
@@ -9,12 +9,11 @@ every merchant reference carries (`o<organisation id>.`), see `organization_for_
 
 from __future__ import annotations
 
-import os
 import re
 
 from django.conf import settings
 
-# Provider -> credential name -> environment variable.
+# Provider -> credential name -> setting (and environment variable) holding it.
 PLATFORM_ENV = {
     "stripe": {
         "secret_key": "EVZONE_STRIPE_SECRET_KEY",
@@ -35,11 +34,11 @@ _REFERENCE = re.compile(r"^o(\d+)\.")
 
 
 def _value(name: str) -> str:
-    return str(getattr(settings, name, "") or os.environ.get(name, "") or "").strip()
+    return str(getattr(settings, name, "") or "").strip()
 
 
 def platform_live() -> bool:
-    return _value("EVZONE_PAYMENTS_LIVE").lower() in ("1", "true", "yes", "on")
+    return bool(settings.EVZONE_PAYMENTS_LIVE)
 
 
 def platform_credentials(provider: str) -> dict | None:

@@ -7,7 +7,7 @@ from apps.payments.gateways.base import GatewayUnavailable
 from apps.payments.models import Payment
 
 
-@shared_task(name="payments.retry_capture")
+@shared_task(name="payments.retry_capture", soft_time_limit=180, time_limit=240)
 def retry_capture(payment_id: int) -> None:
     """One more capture attempt; a new failure schedules the next one with a longer delay
     (apps.payments.services.sessions._capture_failed), up to MAX_CAPTURE_ATTEMPTS."""
@@ -18,6 +18,8 @@ def retry_capture(payment_id: int) -> None:
 
 @shared_task(
     name="payments.preauthorize_transaction",
+    soft_time_limit=180,
+    time_limit=240,
     autoretry_for=(GatewayUnavailable, OSError),
     retry_backoff=True,
     max_retries=6,
@@ -28,13 +30,18 @@ def preauthorize_transaction(transaction_id: int) -> None:
     services.payment_on_transaction_started(transaction_id=transaction_id)
 
 
-@shared_task(name="payments.stop_unpaid_session")
+@shared_task(name="payments.stop_unpaid_session", soft_time_limit=180, time_limit=240)
 def stop_unpaid_session(payment_id: int) -> None:
     services.payment_stop_unpaid_session(payment_id=payment_id)
 
 
 @shared_task(
-    name="payments.capture_due", autoretry_for=(GatewayUnavailable, OSError), retry_backoff=True, max_retries=5
+    name="payments.capture_due",
+    soft_time_limit=180,
+    time_limit=240,
+    autoretry_for=(GatewayUnavailable, OSError),
+    retry_backoff=True,
+    max_retries=5,
 )
 def capture_due(payment_id: int) -> None:
     """A hold authorised (webhook) after its session's CDR already set what is due."""
@@ -48,7 +55,12 @@ def capture_due(payment_id: int) -> None:
 
 
 @shared_task(
-    name="payments.card_details_fetch", autoretry_for=(GatewayUnavailable, OSError), retry_backoff=True, max_retries=5
+    name="payments.card_details_fetch",
+    soft_time_limit=180,
+    time_limit=240,
+    autoretry_for=(GatewayUnavailable, OSError),
+    retry_backoff=True,
+    max_retries=5,
 )
 def card_details_fetch(card_id: int) -> None:
     """Brand, last 4 and expiry of a card saved by webhook (Stripe names only the PaymentMethod)."""
@@ -59,7 +71,14 @@ def card_details_fetch(card_id: int) -> None:
         services.card_details_refresh(card=card)
 
 
-@shared_task(name="payments.settle_cdr", autoretry_for=(OSError, GatewayUnavailable), retry_backoff=True, max_retries=5)
+@shared_task(
+    name="payments.settle_cdr",
+    soft_time_limit=240,
+    time_limit=300,
+    autoretry_for=(OSError, GatewayUnavailable),
+    retry_backoff=True,
+    max_retries=5,
+)
 def settle_cdr(cdr_id: int) -> None:
     """After a CDR is created: capture its card payment or debit its wallet (whichever paid)."""
     from apps.billing.models import ChargeDetailRecord
@@ -84,14 +103,21 @@ def settle_cdr(cdr_id: int) -> None:
         wallet_debit_for_cdr(cdr=cdr)
 
 
-@shared_task(name="payments.apply_waiting_corrections")
+@shared_task(name="payments.apply_waiting_corrections", soft_time_limit=180, time_limit=240)
 def apply_waiting_corrections(payment_id: int) -> None:
     payment = Payment.objects.filter(pk=payment_id).first()
     if payment is not None:
         services.payment_apply_waiting_corrections(payment=payment)
 
 
-@shared_task(name="payments.fetch_fee", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task(
+    name="payments.fetch_fee",
+    soft_time_limit=180,
+    time_limit=240,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
 def fetch_fee(payment_id: int, attempt: int = 1) -> None:
     """Stripe's fee for a captured payment (its balance transaction), when no event told it.
     Retried a few times: the balance transaction can lag the capture by a moment."""
@@ -102,28 +128,32 @@ def fetch_fee(payment_id: int, attempt: int = 1) -> None:
         fetch_fee.apply_async(args=[payment_id, attempt + 1], countdown=300 * attempt)
 
 
-@shared_task(name="payments.sweep_failed_captures", ignore_result=True)
+@shared_task(name="payments.sweep_failed_captures", soft_time_limit=30, time_limit=60, ignore_result=True)
 def sweep_failed_captures() -> int:
+    """Beat: sweep_failed_captures_in_schema in every organisation."""
+    from apps.core.fanout import fan_out, jitter_for
+    from apps.payments.schedule import SWEEP_FAILED_CAPTURES_EVERY_S
+
+    every = SWEEP_FAILED_CAPTURES_EVERY_S
+    return fan_out(sweep_failed_captures_in_schema, jitter_s=jitter_for(every), expires_s=every)
+
+
+@shared_task(name="payments.sweep_failed_captures_in_schema", soft_time_limit=60, time_limit=90, ignore_result=True)
+def sweep_failed_captures_in_schema() -> int:
     """Safety net for retries lost with a worker: re-queue every failed capture that has
-    attempts left and has not been tried for half an hour, in each organisation's schema."""
+    attempts left and has not been tried for half an hour."""
     import datetime as dt
 
     from django.utils import timezone
 
-    from apps.core.tenancy import for_each_tenant
     from apps.payments.services.sessions import MAX_CAPTURE_ATTEMPTS
 
-    cutoff = timezone.now() - dt.timedelta(minutes=30)
-
-    def requeue() -> int:
-        # Queued inside the schema: the retry runs there (tenant-schemas-celery).
-        stale = Payment.objects.filter(
-            status=Payment.Status.CAPTURE_FAILED,
-            capture_attempts__lt=MAX_CAPTURE_ATTEMPTS,
-            updated_at__lt=cutoff,
-        ).values_list("pk", flat=True)
-        for pk in stale:
-            retry_capture.apply_async(args=[pk])
-        return len(stale)
-
-    return for_each_tenant(requeue, name="sweep_failed_captures")
+    # Queued from this task, the retries run in its schema (tenant-schemas-celery).
+    stale = Payment.objects.filter(
+        status=Payment.Status.CAPTURE_FAILED,
+        capture_attempts__lt=MAX_CAPTURE_ATTEMPTS,
+        updated_at__lt=timezone.now() - dt.timedelta(minutes=30),
+    ).values_list("pk", flat=True)
+    for pk in stale:
+        retry_capture.apply_async(args=[pk])
+    return len(stale)

@@ -9,7 +9,8 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from apps.core.tenancy import for_each_tenant
+from apps.core.fanout import fan_out, jitter_for
+from apps.wallets.schedule import STOP_EXHAUSTED_EVERY_S
 
 logger = logging.getLogger(__name__)
 RESTOP_AFTER = timedelta(minutes=5)  # a stop the charger ignored is asked again after this
@@ -47,6 +48,13 @@ def stop_exhausted_sessions_here() -> int:
     return stopped
 
 
-@shared_task(name="wallets.stop_exhausted_sessions", ignore_result=True)
+@shared_task(name="wallets.stop_exhausted_sessions", soft_time_limit=30, time_limit=60, ignore_result=True)
 def stop_exhausted_sessions() -> int:
-    return for_each_tenant(stop_exhausted_sessions_here, name="stop_exhausted_sessions")
+    """Beat: stop_exhausted_sessions_in_schema in every organisation."""
+    every = STOP_EXHAUSTED_EVERY_S
+    return fan_out(stop_exhausted_sessions_in_schema, jitter_s=jitter_for(every), expires_s=every)
+
+
+@shared_task(name="wallets.stop_exhausted_sessions_in_schema", soft_time_limit=120, time_limit=150, ignore_result=True)
+def stop_exhausted_sessions_in_schema() -> int:
+    return stop_exhausted_sessions_here()

@@ -176,6 +176,12 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Every task of ours sets its own limits (tests/core/test_task_limits.py); these cover any
+# other task (Celery's own, a library's). The soft limit raises SoftTimeLimitExceeded in the
+# task so it can stop cleanly; the hard one kills the worker child a minute later whatever
+# the task is doing (a call stuck in C code, an exception handler that swallowed the soft one).
+CELERY_TASK_SOFT_TIME_LIMIT = 300
+CELERY_TASK_TIME_LIMIT = 360
 # Heartbeat interval (seconds) that beat and worker use to prove they are alive (/healthz).
 HEARTBEAT_INTERVAL = env.int("HEARTBEAT_INTERVAL", default=30)
 
@@ -255,6 +261,22 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# --------------------------------------------------------------------------- OCPP central system
+# Read by apps/csms and apps/chargers; the import-time ones (marked) take effect at process
+# start, as the OCPP hot path never looks them up again. README "Configuration" says what each does.
+OCPP_CLIENT_CERT_HEADER = env("OCPP_CLIENT_CERT_HEADER", default="")  # import time
+OCPP_HANDSHAKE_BUDGET = env.float("OCPP_HANDSHAKE_BUDGET", default=10.0)  # import time
+OCPP_LAYER_CONCURRENCY = env.int("OCPP_LAYER_CONCURRENCY", default=48)  # import time
+OCPP_DB_THREADS = env.int("OCPP_DB_THREADS", default=8)  # import time
+OCPP_COMMAND_DB_THREADS = env.int("OCPP_COMMAND_DB_THREADS", default=2)  # import time
+OCPP_LOOP_WATCHDOG_MS = env.int("OCPP_LOOP_WATCHDOG_MS", default=0)
+OCPP_AUTH_CACHE_SECONDS = env.int("OCPP_AUTH_CACHE_SECONDS", default=24 * 3600)
+
+# --------------------------------------------------------------------------- secrets at rest
+# Fernet key for gateway credentials and CA private keys (apps/core/crypto.py). Empty: derived
+# from SECRET_KEY, which then must never rotate (stored secrets would become unreadable).
+FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")
 
 # --------------------------------------------------------------------------- payments
 # The platform's own gateway accounts (apps/payments/platform.py). Empty: organisations

@@ -24,4 +24,10 @@ SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 PUBLIC_SCHEME = "https"
 PUBLIC_PORT = env("PUBLIC_PORT", default="")
-CONN_MAX_AGE = 60
+# No `CONN_MAX_AGE = 60` here (there was one): Django reads only the per-database
+# DATABASES["default"]["CONN_MAX_AGE"], which base.py sets from the CONN_MAX_AGE variable (or
+# `?conn_max_age=` in DATABASE_URL), so it never took effect. It stays 0 by default on purpose:
+# the web process is ASGI, where Django says to disable persistent connections (a sync view's
+# thread need not come back, and its connection would stay open), and the OCPP database pool
+# keeps its connections whatever the setting (apps/csms/db.py). A worker-only CONN_MAX_AGE is
+# fine; either way the backend keeps session state per connection (docs/deploy.md).

@@ -121,6 +121,6 @@ def test_cross_rates_through_eur_record_rate_and_date():
 def test_beat_fetches_the_rates_every_working_day():
     from config.celery import app
 
-    entry = app.conf.beat_schedule["billing-fetch-ecb-rates"]
-    assert entry["task"] == "billing.fetch_ecb_rates" and "billing.fetch_ecb_rates" in app.tasks
+    entry = app.conf.beat_schedule["fx-fetch-ecb-rates"]
+    assert entry["task"] == "fx.fetch_ecb_rates" and "fx.fetch_ecb_rates" in app.tasks
     assert entry["schedule"].hour == {15} and entry["schedule"].day_of_week == {1, 2, 3, 4, 5}

@@ -95,12 +95,12 @@ def test_beat_task_sweeps_every_organisation(tenant_a, tenant_b, charger, driver
         lost_b = session_ended(charger_b, dt.timedelta(hours=1), id_tag="")
     connection.set_schema_to_public()  # as beat runs it
 
-    assert create_missing_cdrs() == 2
-    with schema_context(tenant_a.schema_name):
-        assert list(ChargeDetailRecord.objects.values_list("transaction_id", flat=True)) == [lost_a.pk]
-    with schema_context(tenant_b.schema_name):
-        assert list(ChargeDetailRecord.objects.values_list("transaction_id", flat=True)) == [lost_b.pk]
-    assert create_missing_cdrs() == 0
+    for _ in range(2):  # the second sweep finds nothing left to bill
+        create_missing_cdrs()  # one task per organisation schema (eager here)
+        with schema_context(tenant_a.schema_name):
+            assert list(ChargeDetailRecord.objects.values_list("transaction_id", flat=True)) == [lost_a.pk]
+        with schema_context(tenant_b.schema_name):
+            assert list(ChargeDetailRecord.objects.values_list("transaction_id", flat=True)) == [lost_b.pk]
 
 
 def test_beat_runs_the_sweep_every_quarter_hour():

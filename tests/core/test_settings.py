@@ -45,3 +45,14 @@ def test_check_deploy_is_clean_with_production_environment():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_conn_max_age_is_the_per_database_one_and_follows_the_environment():
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.DATABASES['default']['CONN_MAX_AGE'], hasattr(s, 'CONN_MAX_AGE'), s.DATABASES['default']['ENGINE'])"
+    )
+    for env, expected in (({}, "0 False"), ({"CONN_MAX_AGE": "60"}, "60 False")):
+        result = _run("shell", "-c", code, SECRET_KEY=GOOD_SECRET, DEBUG="false", **env)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.splitlines()[-1].split() == [*expected.split(), "apps.core.postgresql_backend"]

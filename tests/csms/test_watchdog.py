@@ -51,8 +51,8 @@ def test_a_busy_but_responsive_loop_is_not_a_stall(caplog):
     assert not caplog.records
 
 
-def test_off_unless_configured(monkeypatch):
-    monkeypatch.delenv("OCPP_LOOP_WATCHDOG_MS", raising=False)
+def test_off_unless_configured(settings):
+    settings.OCPP_LOOP_WATCHDOG_MS = 0
 
     async def main():
         watchdog.ensure_started()

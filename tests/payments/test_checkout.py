@@ -33,9 +33,10 @@ PLATFORM_ENV = {
 
 
 @pytest.fixture
-def platform(monkeypatch):
+def platform(settings):
+    # Read from the environment into settings by config/settings/base.py.
     for name, value in PLATFORM_ENV.items():
-        monkeypatch.setenv(name, value)
+        setattr(settings, name, value)
 
 
 def test_topup_page_stripe_payment_element(stripe_org, tenant_a, login, driver):

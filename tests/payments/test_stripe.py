@@ -289,7 +289,7 @@ def test_sweep_requeues_stale_failed_captures(stripe_org, monkeypatch):
     )
     queued = []
     monkeypatch.setattr(tasks.retry_capture, "apply_async", lambda args: queued.append(args))
-    assert tasks.sweep_failed_captures() == 1 and queued == [[stale.pk]]
+    assert tasks.sweep_failed_captures_in_schema() == 1 and queued == [[stale.pk]]
 
 
 def test_topup_api_for_apps(stripe_org, tenant_a, make_user, login, driver):
