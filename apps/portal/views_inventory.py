@@ -12,10 +12,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from apps.accounts.permissions import CAN_MANAGE_ORGANIZATION, CAN_OPERATE_CHARGERS, CAN_VIEW_PORTAL, role_required
 from apps.chargers import ocpi, services
 from apps.chargers.models import ChargePoint, Connector, Location
-from apps.portal import imports
+from apps.chargers.resources import ChargePointResource, LocationResource
+from apps.charging.resources import IdTokenResource
+from apps.core import imports
 from apps.portal.views_locations import location_filter
 
 MAX_UPLOAD = 5 * 1024 * 1024
+RESOURCES = {"cards": IdTokenResource, "locations": LocationResource, "chargers": ChargePointResource}
 
 
 class ConnectorForm(forms.Form):
@@ -147,7 +150,9 @@ def _import(request, kind: str):
         if error is None:
             try:
                 dataset = imports.dataset_load(content=content, filename=filename)
-                report = imports.import_run(kind=kind, dataset=dataset, dry_run="confirm" not in request.POST)
+                report = imports.import_run(
+                    resource_class=RESOURCES[kind], dataset=dataset, dry_run="confirm" not in request.POST
+                )
             except ValidationError as exc:
                 error = " ".join(exc.messages)
             else:
@@ -172,7 +177,7 @@ def _mask_passwords(report) -> None:
 
 
 def _export(kind: str, queryset, fmt: str, filename: str) -> HttpResponse:
-    dataset = imports.export_dataset(kind=kind, queryset=queryset)
+    dataset = RESOURCES[kind]().export(queryset)
     if fmt == "xlsx":
         body, content_type = dataset.export("xlsx"), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     elif fmt == "csv":
