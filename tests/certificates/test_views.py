@@ -37,7 +37,7 @@ def sent(monkeypatch):
         calls.append((action, payload))
         return SimpleNamespace(status="ok", response=answer, error={})
 
-    monkeypatch.setattr("apps.portal.views_certificates.command_send", fake)
+    monkeypatch.setattr("apps.portal.ui.command_send", fake)
     return calls
 
 

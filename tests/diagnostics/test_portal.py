@@ -43,7 +43,7 @@ class FakeBus:
 @pytest.fixture
 def bus(monkeypatch):
     fake = FakeBus()
-    monkeypatch.setattr("apps.portal.views_diagnostics.command_send", fake)
+    monkeypatch.setattr("apps.portal.ui.command_send", fake)
     return fake
 
 
