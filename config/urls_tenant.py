@@ -9,11 +9,11 @@ from apps.core.admin_sites import operator_admin_site
 
 urlpatterns = [
     path("", include("apps.portal.urls")),
-    path("", include("apps.qr.urls")),
-    path("billing/", include("apps.billing.urls")),
-    path("tariffs/", include("apps.tariffs.urls")),
-    path("wallets/", include("apps.wallets.urls")),
-    path("payments/", include("apps.payments.urls")),
+    path("", include("apps.portal.qr.urls")),
+    path("billing/", include("apps.portal.billing.urls")),
+    path("tariffs/", include("apps.portal.tariffs.urls")),
+    path("wallets/", include("apps.portal.wallets.urls")),
+    path("payments/", include("apps.portal.payments.urls")),
     path("diagnostics/", include("apps.diagnostics.urls")),
     path("accounts/", include("apps.accounts.urls")),
     path("admin/", operator_admin_site.urls),

@@ -1,5 +1,4 @@
 import datetime as dt
-from decimal import Decimal
 
 from django import forms
 
@@ -20,14 +19,3 @@ class FinanceFilterForm(forms.Form):
             value = data.get(name)
             out[name] = value if isinstance(value, dt.date) else None
         return {k: v.strip() if isinstance(v, str) else v for k, v in out.items()}
-
-
-class CreditNoteForm(forms.Form):
-    amount_incl_vat = forms.DecimalField(
-        required=False,
-        min_value=Decimal("0.0001"),
-        max_digits=18,
-        decimal_places=4,
-        help_text="Leave empty to credit everything that is left of the invoice.",
-    )
-    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))

@@ -8,8 +8,8 @@ from import_export.admin import ImportExportModelAdmin
 from apps.chargers import services
 from apps.chargers.models import ChargePoint, ChargerEvent, ChargerGroup, ConfigurationKey, Connector, Location
 from apps.chargers.passwords import MAX_LENGTH, MIN_LENGTH
+from apps.chargers.resources import ChargePointResource, LocationResource
 from apps.core.admin_sites import operator_admin_site
-from apps.portal.imports import ChargePointResource, LocationResource
 
 
 class ChargePointForm(forms.ModelForm):
@@ -49,8 +49,8 @@ class ConnectorInline(admin.TabularInline):
 
 @admin.register(ChargePoint, site=operator_admin_site)
 class ChargePointAdmin(ImportExportModelAdmin):
-    # The portal's resource: admin imports go through the same services (hashed
-    # passwords, connector validation) and exports never contain passwords.
+    # The portal's resource (apps/chargers/resources.py): admin imports go through the same
+    # services (hashed passwords, connector validation) and exports never contain passwords.
     resource_classes = [ChargePointResource]
     form = ChargePointForm
     list_display = (

@@ -5,10 +5,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
+from apps.chargers.models import ChargePoint, ConnectorStatusHistory
 from apps.charging.hooks import authorization_checks
-from apps.charging.models import ChargingSettings, IdToken, Transaction
+from apps.charging.models import ChargingSettings, IdToken, MeterValue, Transaction
+from apps.csms.models import Command
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,6 @@ def id_token_info_for_charging(*, id_tag: str, charge_point_id: int) -> IdTokenI
     checks = authorization_checks(has_owner=info.token is None or info.token.owner_id is not None)
     if not checks:
         return info
-    from apps.chargers.models import ChargePoint
 
     location_id = ChargePoint.objects.filter(pk=charge_point_id).values_list("location_id", flat=True).first()
     for entry in checks:
@@ -118,3 +120,124 @@ def is_master_pass(*, token: IdToken | None) -> bool:
         return False
     group = charging_settings().master_pass_group_id.strip()
     return bool(group) and token.group_id.strip().upper() == group.upper()
+
+
+def session_list(
+    *,
+    q: str = "",
+    status: str = "",
+    location: str = "",
+    charger: str = "",
+    driver: str = "",
+    date_from=None,
+    date_to=None,
+):
+    """Sessions, newest first. `date_from`/`date_to` are dates in the current (organisation's) time zone."""
+    from datetime import datetime, time, timedelta
+
+    from django.utils import timezone
+
+    qs = Transaction.objects.select_related("charge_point", "charge_point__location", "id_token", "id_token__owner")
+    if q:
+        qs = qs.filter(Q(id_tag__icontains=q) | Q(charge_point__identity__icontains=q) | Q(transaction_id__icontains=q))
+    if status:
+        qs = qs.filter(status=status)
+    if location:
+        qs = qs.filter(charge_point__location_id=location)
+    if charger:
+        qs = qs.filter(charge_point__identity=charger)
+    if driver:
+        qs = qs.filter(Q(id_token__owner__email__icontains=driver) | Q(id_token__owner__full_name__icontains=driver))
+    if date_from:
+        qs = qs.filter(started_at__gte=timezone.make_aware(datetime.combine(date_from, time.min)))
+    if date_to:
+        qs = qs.filter(started_at__lt=timezone.make_aware(datetime.combine(date_to + timedelta(days=1), time.min)))
+    return qs.order_by("-started_at")
+
+
+def session_energy_series(*, transaction: Transaction) -> list[dict]:
+    """Energy register readings (Wh) and power (W) over time for the session chart."""
+    rows = (
+        MeterValue.objects.filter(
+            transaction=transaction, phase="", measurand__in=["Energy.Active.Import.Register", "Power.Active.Import"]
+        )
+        .values("timestamp", "measurand", "value", "unit")
+        .order_by("timestamp")
+    )
+    series: dict = {}
+    for row in rows:
+        point = series.setdefault(row["timestamp"], {"timestamp": row["timestamp"]})
+        value = row["value"]
+        if value is None:
+            continue
+        unit = (row["unit"] or "").lower()
+        scale = 1000 if unit.startswith("k") else 1  # kWh / kW → Wh / W
+        key = "energy_wh" if row["measurand"].startswith("Energy") else "power_w"
+        point[key] = float(value) * scale
+    return list(series.values())
+
+
+def session_totals() -> dict:
+    return Transaction.objects.aggregate(
+        active=Count("id", filter=Q(status=Transaction.Status.ACTIVE)),
+        total=Count("id"),
+        energy_wh=Sum(F("meter_stop") - F("meter_start"), filter=Q(meter_stop__isnull=False)),
+    )
+
+
+def session_timeline(*, transaction: Transaction) -> list[dict]:
+    """What happened during a session, in order: start and stop, the connector's status
+    changes, and commands sent to the charger for this connector or transaction."""
+    start = transaction.started_at
+    end = transaction.stopped_at
+    events = [
+        {
+            "at": start,
+            "kind": "start",
+            "text": f"Started with {transaction.id_tag or 'no id'} (meter {transaction.meter_start} Wh)",
+        }
+    ]
+    statuses = ConnectorStatusHistory.objects.filter(
+        charge_point_id=transaction.charge_point_id, connector_id=transaction.connector_id, timestamp__gte=start
+    )
+    if end:
+        statuses = statuses.filter(timestamp__lte=end)
+    for h in statuses.order_by("timestamp", "id")[:200]:
+        text = h.status + (f" — {h.error_code}" if h.error_code and h.error_code != "NoError" else "")
+        events.append({"at": h.timestamp, "kind": "status", "text": text})
+    commands = Command.objects.filter(charge_point_id=transaction.charge_point_id, created_at__gte=start)
+    if end:
+        commands = commands.filter(created_at__lte=end)
+    for c in commands.select_related("user").order_by("created_at")[:100]:
+        payload = c.payload or {}
+        if (
+            str(payload.get("transactionId", "")) == str(transaction.transaction_id)
+            or payload.get("connectorId") == transaction.connector_id
+        ):
+            who = c.user.email if c.user else c.source
+            events.append({"at": c.created_at, "kind": "command", "text": f"{c.action} by {who}: {c.status}"})
+    if end:
+        events.append(
+            {
+                "at": end,
+                "kind": "stop",
+                "text": f"Stopped ({transaction.stop_reason or 'Local'}, meter {transaction.meter_stop} Wh)",
+            }
+        )
+    return sorted(events, key=lambda e: e["at"])
+
+
+def session_idle_seconds(*, transaction: Transaction, series: list[dict]) -> int | None:
+    """Time connected without charging: from the last reading that added energy to the end
+    (or now). None when the session reported no energy readings."""
+    from django.utils import timezone
+
+    readings = [(p["timestamp"], p["energy_wh"]) for p in series if "energy_wh" in p]
+    if not readings:
+        return None
+    last_increase = readings[0][0]
+    for (_, e_prev), (t, e) in zip(readings, readings[1:], strict=False):
+        if e > e_prev:
+            last_increase = t
+    end = transaction.stopped_at or timezone.now()
+    return max(int((end - last_increase).total_seconds()), 0)

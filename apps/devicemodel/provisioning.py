@@ -426,7 +426,7 @@ def _status_info(info: dict | None) -> str:
 
 
 def _accept(run: TemplateApplication, cp: ChargePoint, *, reboot: bool, user) -> None:
-    """As the operator's Accept button does (apps/portal/views_network.charger_registration):
+    """As the operator's Accept button does (apps/portal/chargers/views.charger_registration):
     the row first, so that the boot we then ask for is answered Accepted."""
     from apps.chargers.services import charge_point_update
 

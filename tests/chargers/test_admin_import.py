@@ -1,5 +1,6 @@
-"""django-import-export in the operator's admin uses the portal's resources, so admin
-imports validate through the services and exports never carry passwords."""
+"""django-import-export in the operator's admin uses the same resources as the portal
+(apps/chargers/resources.py), so admin imports validate through the services and
+exports never carry passwords."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile

@@ -8,7 +8,6 @@ import json
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import include, path
 from django_tenants.utils import schema_context
 
 from apps.accounts.models import Role
@@ -16,19 +15,6 @@ from apps.chargers.models import ChargePoint, Connector, Location
 from apps.chargers.passwords import check_charger_password
 from apps.chargers.services import charge_point_create, location_create
 from apps.csms.services import connection_authorize
-from apps.portal import urls as portal_urls
-from apps.portal import urls_inventory
-from config import urls_tenant
-
-# Until apps/portal/urls.py mounts urls_inventory, these tests mount it themselves
-# (a test urlconf = the tenant urlconf with the inventory pages in the portal namespace).
-MOUNTED = any(getattr(p, "name", None) == "charger_import" for p in portal_urls.urlpatterns)
-urlpatterns = [
-    path("", include((urls_inventory.urlpatterns + list(portal_urls.urlpatterns), "portal"))),
-    *urls_tenant.urlpatterns[1:],
-]
-inventory_urls = [] if MOUNTED else [pytest.mark.urls("tests.portal.test_imports")]
-pytestmark = inventory_urls
 
 PW1, PW2 = "first-charger-secret-01", "second-charger-secret-2"
 CHARGERS_GOOD = (

@@ -7,9 +7,7 @@ from django_tenants.utils import schema_context
 from apps.accounts.models import Role
 from apps.chargers.models import Connector
 from apps.chargers.services import charge_point_create, connector_status_record
-from tests.portal.test_imports import inventory_urls
 
-pytestmark = inventory_urls
 URL = "/chargers/INV-1/connectors/"
 
 

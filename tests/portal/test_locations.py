@@ -8,10 +8,6 @@ from django_tenants.utils import schema_context
 from apps.accounts.models import Role
 from apps.chargers.models import Location
 from apps.chargers.services import charge_point_connected, charge_point_create, connector_status_record
-from tests.portal.test_imports import inventory_urls
-
-# The import/export links need the inventory URLs (see tests/portal/test_imports.py).
-pytestmark = inventory_urls
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Idempotent demo data: a reseller, the `demo` operator on demo.<BASE_DOMAIN>, one user per role.
 
-Later modules extend `apps.core.demo.DEMO_SEEDERS` with their own demo data.
+Each app appends its own demo data to `apps.core.demo.DEMO_SEEDERS` in its AppConfig.ready
+(apps/chargers/demo.py, apps/charging/demo.py, apps/tariffs/demo.py).
 """
 
 from django.conf import settings

@@ -1,0 +1,20 @@
+"""The first page after signing in: the operator's dashboard, or the driver's home."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+
+from apps.accounts.models import Role
+from apps.accounts.permissions import (
+    CAN_VIEW_PORTAL,
+)
+from apps.accounts.selectors import dashboard_figures
+
+
+@login_required
+def home(request):
+    if request.user.role == Role.DRIVER:
+        return render(request, "portal/driver_home.html")
+    if request.user.role not in CAN_VIEW_PORTAL:
+        raise PermissionDenied
+    return render(request, "portal/dashboard.html", {"figures": dashboard_figures(organization=request.tenant)})
