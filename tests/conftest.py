@@ -106,6 +106,26 @@ def make_user():
 
 
 @pytest.fixture
+def make_charge_point(tenant_a):
+    """make_charge_point(**fields) -> a ChargePointFactory charger in tenant A's schema
+    (org=tenant_b for another organisation's). The one way tests build a charger:
+    make_charge_point(identity="CP-1", ocpp201=True, online=True, connectors=2)."""
+    from tests.factories.chargers import ChargePointFactory
+
+    def make(org: Organization | None = None, **fields):
+        with schema_context((org or tenant_a).schema_name):
+            return ChargePointFactory(**fields)
+
+    return make
+
+
+@pytest.fixture
+def charge_point(make_charge_point):
+    """An accepted, offline OCPP 1.6 charger in tenant A (see ChargePointFactory)."""
+    return make_charge_point()
+
+
+@pytest.fixture
 def login():
     """login(org, user) returns a Client signed in as user on org's host."""
 
