@@ -6,7 +6,7 @@ from django_tenants.utils import schema_context
 
 from apps.accounts.models import Role
 from apps.chargers.models import Connector
-from apps.chargers.services import charge_point_create, connector_status_record
+from apps.chargers.services import connector_status_record
 from tests.portal.test_imports import inventory_urls
 
 pytestmark = inventory_urls
@@ -14,9 +14,8 @@ URL = "/chargers/INV-1/connectors/"
 
 
 @pytest.fixture
-def charger(tenant_a):
-    with schema_context(tenant_a.schema_name):
-        return charge_point_create(identity="INV-1", security_profile=0)
+def charger(make_charge_point):
+    return make_charge_point(identity="INV-1", security_profile=0, password=None)
 
 
 @pytest.fixture

@@ -8,10 +8,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from apps.chargers.models import ChargePoint, ChargerEvent, ChargerGroup
-from apps.chargers.services import charge_point_create, charger_event_record
+from apps.chargers.services import charger_event_record
 from apps.smartcharging import firmware as fw
 from apps.smartcharging import selectors
 from apps.smartcharging.models import FirmwareCampaign, FirmwarePublication, FirmwareUpdate
+from tests.factories.chargers import ChargePointFactory
 from tests.smartcharging.fakes import FakeBus
 
 AT = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
@@ -25,16 +26,9 @@ def bus(monkeypatch):
     return fake
 
 
-def _cp(identity, version="ocpp2.0.1", online=True):
-    cp = charge_point_create(identity=identity, password="a-charger-password-01")
-    ChargePoint.objects.filter(pk=cp.pk).update(online=online, protocol_version=version)
-    cp.refresh_from_db()
-    return cp
-
-
 @pytest.fixture
-def cp(in_tenant_a):
-    return _cp("FW-1")
+def cp(make_charge_point, in_tenant_a):
+    return make_charge_point(identity="FW-1", ocpp201=True, online=True)
 
 
 def test_update_and_status_timeline(cp, bus):
@@ -108,7 +102,7 @@ def test_status_for_an_unknown_request_and_without_request(cp):
 
 
 def test_v16_update_follows_the_chargers_notifications(in_tenant_a, bus):
-    cp16 = _cp("FW-16", "ocpp1.6")
+    cp16 = ChargePointFactory(identity="FW-16", online=True)
     update = fw.firmware_update_send(update=fw.firmware_update_create(charge_point=cp16, location=URL, retrieve_at=AT))
     assert bus.sent[-1] == {"action": "UpdateFirmware", "location": URL, "retrieveDate": "2026-12-01T02:00:00Z"}
     assert update.request_id is None and update.answer == "Accepted"
@@ -128,8 +122,10 @@ def test_v16_update_follows_the_chargers_notifications(in_tenant_a, bus):
 def test_campaign_fans_out_over_group_location_and_selection(in_tenant_a, bus, django_capture_on_commit_callbacks):
     from apps.chargers.services import location_create
 
-    a, b, c = _cp("FW-A"), _cp("FW-B", "ocpp2.1"), _cp("FW-C", "ocpp1.6")
-    off = _cp("FW-OFF", online=False)
+    a = ChargePointFactory(identity="FW-A", ocpp201=True, online=True)
+    b = ChargePointFactory(identity="FW-B", ocpp21=True, online=True)
+    c = ChargePointFactory(identity="FW-C", online=True)
+    off = ChargePointFactory(identity="FW-OFF", ocpp201=True, online=False)
     group = ChargerGroup.objects.create(name="Depot")
     group.charge_points.set([a, b])
     site = location_create(name="Yard", address="1 Road", city="Town", country="DE")

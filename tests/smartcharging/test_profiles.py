@@ -8,12 +8,11 @@ from datetime import UTC, datetime, time
 import pytest
 from django.core.exceptions import ValidationError
 
-from apps.chargers.models import ChargePoint
-from apps.chargers.services import charge_point_create
 from apps.charging.models import Transaction
 from apps.smartcharging import services as sc
 from apps.smartcharging.models import ChargingProfile, ChargingProfileReport, CompositeSchedule
 from apps.smartcharging.validation import profile_problems
+from tests.factories.chargers import ChargePointFactory
 from tests.smartcharging.fakes import FakeBus
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -26,16 +25,9 @@ def bus(monkeypatch):
     return fake
 
 
-def _cp(identity, version="ocpp2.0.1"):
-    cp = charge_point_create(identity=identity, password="a-charger-password-01")
-    ChargePoint.objects.filter(pk=cp.pk).update(online=True, protocol_version=version)
-    cp.refresh_from_db()
-    return cp
-
-
 @pytest.fixture
-def cp(in_tenant_a):
-    return _cp("SC-1")
+def cp(make_charge_point, in_tenant_a):
+    return make_charge_point(identity="SC-1", ocpp201=True, online=True)
 
 
 def profile(**over):
@@ -242,7 +234,7 @@ def test_report_no_profiles_clears_everything_known(cp, bus):
 
 
 def test_v16_through_the_same_model(in_tenant_a, bus):
-    cp16 = _cp("SC-16", "ocpp1.6")
+    cp16 = ChargePointFactory(identity="SC-16", online=True)
     p = sc.charging_profile_build(charge_point=cp16, purpose="ChargingStationMaxProfile", limit=16, now=NOW)
     sc.charging_profile_set(charge_point=cp16, evse_id=0, profile=p)
     sent = bus.sent[-1]
