@@ -22,6 +22,17 @@ TENANTS = {
 }
 
 
+# Fixtures that start (or need) a live server process: a test using one is end to end even
+# if its module forgot `pytestmark = [pytest.mark.e2e]`, so it never slows the quick loop.
+LIVE_SERVER_FIXTURES = {"live_server_ocpp", "e2e_db", "e2e_org", "live_server"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if LIVE_SERVER_FIXTURES & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.e2e)
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     from apps.tenants.services import organization_create, platform_ensure
