@@ -22,6 +22,17 @@ TENANTS = {
 }
 
 
+# Fixtures that start (or need) a live server process: a test using one is end to end even
+# if its module forgot `pytestmark = [pytest.mark.e2e]`, so it never slows the quick loop.
+LIVE_SERVER_FIXTURES = {"live_server_ocpp", "e2e_db", "e2e_org", "live_server"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if LIVE_SERVER_FIXTURES & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.e2e)
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     from apps.tenants.services import organization_create, platform_ensure
@@ -103,6 +114,26 @@ def make_user():
             return UserFactory(**kwargs)
 
     return make
+
+
+@pytest.fixture
+def make_charge_point(tenant_a):
+    """make_charge_point(**fields) -> a ChargePointFactory charger in tenant A's schema
+    (org=tenant_b for another organisation's). The one way tests build a charger:
+    make_charge_point(identity="CP-1", ocpp201=True, online=True, connectors=2)."""
+    from tests.factories.chargers import ChargePointFactory
+
+    def make(org: Organization | None = None, **fields):
+        with schema_context((org or tenant_a).schema_name):
+            return ChargePointFactory(**fields)
+
+    return make
+
+
+@pytest.fixture
+def charge_point(make_charge_point):
+    """An accepted, offline OCPP 1.6 charger in tenant A (see ChargePointFactory)."""
+    return make_charge_point()
 
 
 @pytest.fixture

@@ -13,6 +13,9 @@ from tests.benchmarks.bench import assert_storm_all_accepted, run_ceiling
 
 CHARGERS = 50
 
+# The harness starts the benchmark's own server and fleet in a subprocess.
+pytestmark = [pytest.mark.e2e]
+
 
 @pytest.fixture(scope="module")
 def smoke_results(tmp_path_factory) -> dict:

@@ -6,13 +6,12 @@ import pytest
 from django_tenants.utils import schema_context
 
 from apps.accounts.models import Role
-from apps.chargers.models import Location
-from apps.chargers.services import charge_point_create
 from apps.charging.services import id_token_create, meter_values_record, transaction_start, transaction_stop
 from apps.tariffs.models import TariffAssignment
 from apps.tariffs.ocpi import OcpiTariffSerializer
 from apps.tariffs.services import tariff_assign, tariff_import_ocpi
 from apps.tenants.models import Organization
+from tests.factories.chargers import LocationFactory
 
 UTC = dt.UTC
 # 17:00-19:00 in Berlin on a winter Thursday: the evening price starts at 18:00 local (17:00 UTC).
@@ -58,17 +57,10 @@ def legal(tenant_a):
 
 
 @pytest.fixture
-def charger(tenant_a):
+def charger(tenant_a, make_charge_point):
     with schema_context(tenant_a.schema_name):
-        site = Location.objects.create(
-            name="Market square",
-            address="Marktplatz 1",
-            postal_code="10117",
-            city="Berlin",
-            country="DE",
-            time_zone="Europe/Berlin",
-        )
-        return charge_point_create(identity="BILL-CP", password="b" * 20, location=site)
+        site = LocationFactory(name="Market square", address="Marktplatz 1", postal_code="10117", city="Berlin")
+    return make_charge_point(identity="BILL-CP", location=site)
 
 
 @pytest.fixture

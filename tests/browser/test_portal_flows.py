@@ -10,6 +10,9 @@ from tests.conftest import PASSWORD
 
 CHARGER_PASSWORD = "browser-charger-pass-1"
 
+# A real browser against the live server: the browser tier, and end to end like the OCPP tests.
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+
 
 def _sign_in(page, server, email):
     page.goto(f"http://{server.host}:{server.port}/accounts/login/")

@@ -12,13 +12,12 @@ from apps.certificates import pki, selectors
 from apps.certificates import services as certificates
 from apps.certificates.models import CertificateAuthority, InstalledCertificate, IssuedCertificate
 from apps.chargers.models import ChargePoint, ChargerEvent
-from apps.chargers.services import charge_point_create
 from tests.certificates.test_pki import ROOT_PEM, make_csr
 
 
 @pytest.fixture
-def cp(in_tenant_a):
-    return charge_point_create(identity="CP-1", password="a-good-charger-password")
+def cp(in_tenant_a, make_charge_point):
+    return make_charge_point(identity="CP-1")
 
 
 def sign(cp, **kw):

@@ -7,17 +7,12 @@ from apps.accounts.models import Role
 from apps.certificates import pki
 from apps.certificates import services as certificates
 from apps.certificates.models import CertificateAuthority, InstalledCertificate, IssuedCertificate
-from apps.chargers.models import ChargePoint
-from apps.chargers.services import charge_point_create
 from tests.certificates.test_pki import ROOT_PEM, make_csr
 
 
 @pytest.fixture
-def cp(tenant_a):
-    with schema_context(tenant_a.schema_name):
-        cp = charge_point_create(identity="CP-WEB", password="a-good-charger-password")
-        ChargePoint.objects.filter(pk=cp.pk).update(protocol_version="ocpp2.0.1", online=True)
-        return ChargePoint.objects.get(pk=cp.pk)
+def cp(make_charge_point):
+    return make_charge_point(identity="CP-WEB", ocpp201=True, online=True)
 
 
 @pytest.fixture

@@ -27,11 +27,8 @@ FUTURE = datetime(2031, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-def cp(in_tenant_a):
-    cp = charge_point_create(identity="LL-1", password="a-charger-password-01")
-    ChargePoint.objects.filter(pk=cp.pk).update(online=True)
-    cp.refresh_from_db()
-    return cp
+def cp(make_charge_point, in_tenant_a):
+    return make_charge_point(identity="LL-1", online=True)
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from apps.chargers.services import charge_point_create
 from apps.charging.models import MeterValue, Reservation, Transaction
 from apps.charging.services import id_token_create, transaction_start, transaction_stop
+from tests.factories.chargers import ChargePointFactory
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -23,8 +23,8 @@ def queued(monkeypatch):
 
 
 @pytest.fixture
-def cp(in_tenant_a):
-    return charge_point_create(identity="SS-1", password="a-good-charger-password")
+def cp(make_charge_point, in_tenant_a):
+    return make_charge_point(identity="SS-1")
 
 
 def _start(cp, **kw):
@@ -107,7 +107,7 @@ def test_stop_completes_once_and_queues_one_cdr(cp, queued, django_capture_on_co
 
 
 def test_stop_of_an_unknown_or_other_chargers_transaction_changes_nothing(cp, queued):
-    other = charge_point_create(identity="SS-2", password="a-good-charger-password")
+    other = ChargePointFactory(identity="SS-2")
     tx, _ = _start(cp, id_tag="NOBODY")
     queued.clear()
     for charge_point_id, transaction_id in ((cp.pk, "999999"), (other.pk, tx.transaction_id)):

@@ -26,6 +26,8 @@ ROUNDS = 6
 CHARGERS = 60
 WAVES = 4
 
+pytestmark = [pytest.mark.e2e]
+
 
 def _layer() -> RedisChannelLayer:
     config = {**settings.CHANNEL_LAYERS["default"]["CONFIG"], "prefix": "evzone-test-cancel"}
@@ -72,7 +74,6 @@ def test_cancelled_channel_receive_always_ends():
     assert stuck == [], f"{len(stuck)} cancelled receive() calls kept running: {stuck[:3]}"
 
 
-@pytest.mark.e2e
 def test_server_exits_promptly_on_sigterm_after_chargers_come_and_go(e2e_db, tmp_path):
     """Waves of chargers connect and all leave at once; then SIGTERM. A consumer task left
     behind shows as uvicorn cancelling it after the graceful-shutdown timeout."""

@@ -6,6 +6,7 @@ payloads built to sit on the edges where JSON Schema implementations differ."""
 from pathlib import Path
 
 import ocpp
+import ocpp.messages
 import pytest
 from ocpp.messages import get_validator
 
@@ -15,6 +16,20 @@ from apps.csms.protocol import CALL, CALLRESULT, V2_ERRORS, V16_ERRORS, FrameErr
 SCHEMAS = Path(ocpp.__file__).parent
 VERSIONS = {"1.6": "v16", "2.0.1": "v201", "2.1": "v21"}
 ODD_VALUES = [True, False, 0, 1, 1.0, 1.5, -1, 10**12, "", "x", "x" * 2000, [], [{}], {}, None, "2026-01-01T00:00:00Z"]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _own_validator_cache():
+    """The ocpp library caches one validator per schema whatever its parse_float. The
+    float-parsed ones loaded here must not stay behind: the library's own validation of 1.6
+    SetChargingProfile / RemoteStartTransaction / GetCompositeSchedule feeds them Decimals
+    (TypeError in multipleOf), which broke later tests (tests/simulator) whenever no other
+    test had cached the Decimal-parsed ones first."""
+    saved = dict(ocpp.messages._validators)
+    ocpp.messages._validators.clear()
+    yield
+    ocpp.messages._validators.clear()
+    ocpp.messages._validators.update(saved)
 
 
 def _all_schemas():

@@ -29,8 +29,8 @@ def basic(user, password):
 
 
 @pytest.fixture
-def cp(in_tenant_a):
-    return charge_point_create(identity="CP-1", password=PASSWORD)
+def cp(make_charge_point, in_tenant_a):
+    return make_charge_point(identity="CP-1", password=PASSWORD)
 
 
 def test_parse_basic_auth():

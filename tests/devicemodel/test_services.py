@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from apps.chargers.models import ChargePoint
 from apps.chargers.passwords import check_charger_password
-from apps.chargers.services import charge_point_create
 from apps.csms.commands import InvalidCommand
 from apps.devicemodel import provisioning, security
 from apps.devicemodel.models import DeviceReport, PasswordRotation, SecurityProfileUpgrade, TemplateApplication
@@ -22,6 +21,7 @@ from apps.devicemodel.vendortemplates import (
     vendor_template_match,
     vendor_template_save,
 )
+from tests.factories.chargers import ChargePointFactory
 
 PASSWORD = "a-good-charger-password"
 
@@ -57,8 +57,8 @@ def fake(command_bus):
 
 
 @pytest.fixture
-def cp(in_tenant_a):
-    return charge_point_create(identity="CP-DM", password=PASSWORD, protocol_version="ocpp2.0.1")
+def cp(make_charge_point, in_tenant_a):
+    return make_charge_point(identity="CP-DM", password=PASSWORD, ocpp201=True)
 
 
 def limits(cp, instance, items=None, size=None):
@@ -135,7 +135,7 @@ def test_invalid_items_are_refused_before_anything_is_sent(cp, fake):
 
 
 def test_one_six_chargers_are_refused(in_tenant_a, fake):
-    old = charge_point_create(identity="CP-16", password=PASSWORD)
+    old = ChargePointFactory(identity="CP-16", password=PASSWORD)
     with pytest.raises(InvalidCommand):
         provisioning.device_variables_set(charge_point=old, items=variables(1))
 

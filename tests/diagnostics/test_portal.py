@@ -31,9 +31,8 @@ def bus(command_bus):
 
 
 @pytest.fixture
-def cp(tenant_a):
-    with schema_context(tenant_a.schema_name):
-        return charge_point_create(identity="CP-P", password="a-good-charger-password", protocol_version="ocpp2.0.1")
+def cp(make_charge_point):
+    return make_charge_point(identity="CP-P", ocpp201=True)
 
 
 @pytest.fixture

@@ -4,32 +4,25 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection
 from django.test import Client
-from django.utils import timezone
 from django_tenants.utils import schema_context
 from pypdf import PdfReader
 
 from apps.accounts.models import Role, User
 from apps.chargers.models import ChargePoint
-from apps.chargers.services import charge_point_connected, charge_point_create, connector_status_record
+from apps.chargers.services import charge_point_connected, charge_point_create
 from apps.charging.models import IdToken
 from apps.qr.models import ConnectorCode, QrEvent
 from apps.qr.services import connector_code_ensure, connector_codes_ensure, driver_token
 from tests.conftest import host_of
+from tests.factories.chargers import ConnectorFactory
 
 
 @pytest.fixture
-def charger(tenant_a):
+def charger(tenant_a, make_charge_point):
+    cp = make_charge_point(identity="QR-CP", name="Town hall")
     with schema_context(tenant_a.schema_name):
-        cp = charge_point_create(identity="QR-CP", password="q" * 20, name="Town hall")
         for n, status in ((1, "Available"), (2, "Faulted")):
-            connector_status_record(
-                charge_point_id=cp.pk,
-                evse_id=n,
-                connector_id=n,
-                status=status,
-                timestamp=timezone.now(),
-                error_code="NoError",
-            )
+            ConnectorFactory(charge_point=cp, connector_id=n, status=status)
         codes = connector_codes_ensure(charge_point=cp)
     return cp, codes
 

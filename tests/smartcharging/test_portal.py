@@ -5,18 +5,13 @@ import pytest
 from django.db import connection
 
 from apps.accounts.models import Role
-from apps.chargers.models import ChargePoint
-from apps.chargers.services import charge_point_create
 from apps.smartcharging import services as sc
 from apps.smartcharging.models import ChargingProfile, FirmwareCampaign, FirmwareUpdate
 
 
 @pytest.fixture
-def cp(in_tenant_a):
-    cp = charge_point_create(identity="SC-P", password="a-charger-password-01")
-    ChargePoint.objects.filter(pk=cp.pk).update(online=True, protocol_version="ocpp2.0.1")
-    cp.refresh_from_db()
-    return cp
+def cp(make_charge_point, in_tenant_a):
+    return make_charge_point(identity="SC-P", ocpp201=True, online=True)
 
 
 @pytest.fixture
