@@ -68,7 +68,9 @@ def _adapt(receiver: Receiver):
     def call(sender, *, events, schema, **_):
         receiver(events=events, schema=schema)
 
-    call.__wrapped__ = receiver
+    # Not __wrapped__: inspect.signature would follow it, and Signal.connect (under DEBUG)
+    # would then see the receiver's own signature, which takes no **kwargs.
+    call.receiver = receiver
     return call
 
 
@@ -100,7 +102,7 @@ def publish(*events: Event) -> None:
                     if isinstance(result, Exception):
                         logger.error(
                             "event receiver %s failed on %s in %s",
-                            getattr(receiver, "__wrapped__", receiver),
+                            getattr(receiver, "receiver", receiver),
                             event_type.__name__,
                             schema,
                             exc_info=result,
