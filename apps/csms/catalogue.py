@@ -16,6 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ocpp.v16.enums import Action as Action16
+from ocpp.v16.enums import MessageTrigger as Trigger16
+from ocpp.v21.enums import MessageTriggerEnumType as Trigger21
+from ocpp.v201.enums import MessageTriggerEnumType as Trigger201
 
 from apps.csms.protocol import SUBPROTOCOL_VERSIONS, V2_ERRORS, V16_ERRORS, ErrorCodes
 
@@ -188,14 +191,41 @@ class Catalogue:
     known: frozenset[str]
     inbound: frozenset[str]
     outbound: frozenset[str]
+    # What TriggerMessage may ask for (1.6 MessageTrigger, 2.x MessageTriggerEnumType), in the
+    # specification's order: the portal's trigger menu.
+    triggers: tuple[str, ...]
 
 
 CATALOGUES = {
     c.subprotocol: c
     for c in (
-        Catalogue("ocpp1.6", SUBPROTOCOL_VERSIONS["ocpp1.6"], V16_ERRORS, ALL_16, INBOUND_16, OUTBOUND_16),
-        Catalogue("ocpp2.0.1", SUBPROTOCOL_VERSIONS["ocpp2.0.1"], V2_ERRORS, ALL_201, INBOUND_201, OUTBOUND_201),
-        Catalogue("ocpp2.1", SUBPROTOCOL_VERSIONS["ocpp2.1"], V2_ERRORS, ALL_21, INBOUND_21, OUTBOUND_21),
+        Catalogue(
+            "ocpp1.6",
+            SUBPROTOCOL_VERSIONS["ocpp1.6"],
+            V16_ERRORS,
+            ALL_16,
+            INBOUND_16,
+            OUTBOUND_16,
+            tuple(t.value for t in Trigger16),
+        ),
+        Catalogue(
+            "ocpp2.0.1",
+            SUBPROTOCOL_VERSIONS["ocpp2.0.1"],
+            V2_ERRORS,
+            ALL_201,
+            INBOUND_201,
+            OUTBOUND_201,
+            tuple(t.value for t in Trigger201),
+        ),
+        Catalogue(
+            "ocpp2.1",
+            SUBPROTOCOL_VERSIONS["ocpp2.1"],
+            V2_ERRORS,
+            ALL_21,
+            INBOUND_21,
+            OUTBOUND_21,
+            tuple(t.value for t in Trigger21),
+        ),
     )
 }
 

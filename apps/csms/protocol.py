@@ -71,7 +71,9 @@ _TYPE_VALIDATORS = {"type", "maxLength", "minLength", "format", "pattern"}
 _PROPERTY_VALIDATORS = {"enum", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"}
 _OCCURRENCE_VALIDATORS = {"minItems", "maxItems", "uniqueItems"}
 # 1.6 schemas with decimals of one fraction digit: validate them as Decimal, not float
-# (21.4 as a float fails "multipleOf": 0.1) -- the same trick the ocpp library uses.
+# (21.4 as a float fails "multipleOf": 0.1) -- the same trick the ocpp library uses. The
+# library caches one validator per schema whatever parse_float it was loaded with, so these
+# must never be loaded with floats first: only validate() asks for them, always with Decimal.
 _DECIMAL_ACTIONS = {
     ("1.6", CALL, "SetChargingProfile"),
     ("1.6", CALL, "RemoteStartTransaction"),
@@ -204,14 +206,6 @@ def validate(*, version: str, message_type: int, action: str, payload: dict, err
     else:
         code = errors.structure
     raise FrameError(code, f"{where}: {error.message}"[:500])
-
-
-def schema_exists(*, version: str, message_type: int, action: str) -> bool:
-    try:
-        get_validator(message_type, action, version)
-    except OSError:
-        return False
-    return True
 
 
 def parse_timestamp(value: str, errors: ErrorCodes, name: str = "timestamp") -> datetime:

@@ -70,3 +70,11 @@ def test_each_session_routes_only_what_the_catalogue_says_a_charger_sends(subpro
     assert cls.known_actions == entry.known
     assert routed and routed & entry.known <= entry.inbound
     assert cls.outbound_actions == entry.outbound and cls.version == entry.version
+
+
+def test_the_catalogue_lists_each_versions_triggers_for_the_portal():
+    # 1.6 section 7.42 MessageTrigger; 2.0.1 / 2.1 MessageTriggerEnumType (2.1 adds CustomTrigger).
+    v16, v201, v21 = (catalogue.catalogue_for(v).triggers for v in ("ocpp1.6", "ocpp2.0.1", "ocpp2.1"))
+    assert "DiagnosticsStatusNotification" in v16 and "TransactionEvent" not in v16
+    assert v201[0] == "BootNotification" and "SignChargingStationCertificate" in v201
+    assert "CustomTrigger" in v21 and "CustomTrigger" not in v201
