@@ -60,12 +60,12 @@ billing_router.register("cdrs", billing_api.CdrViewSet, basename="cdr")
 billing_router.register("invoices", billing_api.InvoiceViewSet, basename="invoice")
 urlpatterns += billing_router.urls
 
-# Wallets (apps.wallets): balances and statements, read-only.
-from apps.wallets import api as wallets_api  # noqa: E402
+# Wallets (apps.wallets): balances and statements; payments adds the top-up action.
+from apps.payments import api as payments_api  # noqa: E402
 
 wallets_router = DefaultRouter(trailing_slash=True)
 wallets_router.include_root_view = False
-wallets_router.register("wallets", wallets_api.WalletViewSet, basename="wallet")
+wallets_router.register("wallets", payments_api.WalletViewSet, basename="wallet")
 urlpatterns += wallets_router.urls
 
 # Local authorisation lists (apps.charging.locallists).

@@ -7,10 +7,11 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from apps.accounts.models import ApiToken, Role, User
-from apps.tenants.models import Organization
 
 
-def dashboard_figures(*, organization: Organization) -> dict:
+def dashboard_figures(*, reseller: bool) -> dict:
+    """The user and token figures of the current schema's organisation (a reseller has no
+    operator admins, an operator no reseller admins)."""
     now = timezone.now()
     users = User.objects.aggregate(
         total=Count("id"),
@@ -24,7 +25,7 @@ def dashboard_figures(*, organization: Organization) -> dict:
     # Only the roles that can exist in this kind of organisation.
     hidden = {
         Role.PLATFORM_STAFF,
-        Role.OPERATOR_ADMIN if organization.kind == Organization.Kind.RESELLER else Role.RESELLER_ADMIN,
+        Role.OPERATOR_ADMIN if reseller else Role.RESELLER_ADMIN,
     }
     roles = [{"role": r.label, "count": by_role.get(r.value, 0)} for r in Role if r not in hidden]
     # Sign-ups per day for the last 30 days, for the chart.
@@ -50,5 +51,4 @@ def dashboard_figures(*, organization: Organization) -> dict:
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .count(),
         "recent_users": list(User.objects.order_by("-date_joined")[:5]),
-        "children": organization.children.count() if organization.kind == Organization.Kind.RESELLER else None,
     }

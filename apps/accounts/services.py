@@ -17,7 +17,7 @@ from django.utils.http import urlsafe_base64_encode
 from django_tenants.utils import schema_context
 
 from apps.accounts.models import ADMIN_ROLES, TENANT_ROLES, ApiToken, Role, User
-from apps.tenants.selectors import current_organization
+from apps.core.tenancy import current_tenant
 
 TOKEN_PREFIX = "evz_"
 
@@ -103,7 +103,7 @@ def user_update(
 
 def _site_base_url() -> str:
     """Absolute URL of the current schema's primary domain (for links in e-mails)."""
-    org = current_organization()
+    org = current_tenant()
     domain = org.primary_domain if org is not None else None
     host = domain.domain if domain else settings.BASE_DOMAIN
     port = f":{settings.PUBLIC_PORT}" if settings.PUBLIC_PORT else ""
@@ -118,7 +118,7 @@ def invitation_link(user: User, base_url: str | None = None) -> str:
 
 
 def user_send_invitation(*, user: User, base_url: str | None = None) -> None:
-    org = current_organization()
+    org = current_tenant()
     org_name = org.name if org is not None and not org.is_public else "EVzone"
     context = {"user": user, "link": invitation_link(user, base_url), "organization_name": org_name}
     send_mail(

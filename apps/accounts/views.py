@@ -2,7 +2,9 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.urls import reverse_lazy
 
-from apps.accounts.forms import EmailAuthenticationForm
+from apps.accounts.forms import DriverSignupForm, EmailAuthenticationForm
+from apps.accounts.models import Role
+from apps.accounts.services import user_create
 
 
 class LoginView(auth_views.LoginView):
@@ -58,10 +60,6 @@ def signup(request):
     from django.http import Http404
     from django.shortcuts import redirect, render
     from django.utils.http import url_has_allowed_host_and_scheme
-
-    from apps.accounts.forms import DriverSignupForm
-    from apps.accounts.models import Role
-    from apps.accounts.services import user_create
 
     if getattr(request, "tenant", None) is None or request.tenant.schema_name == settings.PUBLIC_SCHEMA_NAME:
         raise Http404  # the platform site has no drivers

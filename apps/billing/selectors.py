@@ -10,7 +10,11 @@ from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Sub
 from django.db.models.functions import Coalesce
 
 from apps.billing.models import ChargeDetailRecord, Invoice
+from apps.billing.pricing import ENERGY, _readings, session_for_transaction
 from apps.charging.models import Transaction
+from apps.tariffs.engine import PricingError, price_session
+from apps.tariffs.ocpi import tariff_to_domain
+from apps.tariffs.selectors import tariff_for_charging
 from apps.tenants.models import Organization
 
 
@@ -148,11 +152,6 @@ def running_cost(*, transaction) -> dict | None:
     import copy
 
     from django.utils import timezone
-
-    from apps.billing.pricing import ENERGY, _readings, session_for_transaction
-    from apps.tariffs.engine import PricingError, price_session
-    from apps.tariffs.ocpi import tariff_to_domain
-    from apps.tariffs.selectors import tariff_for_charging
 
     cp = transaction.charge_point
     owner = transaction.id_token.owner if transaction.id_token_id else None

@@ -4,6 +4,8 @@ Receivers only queue tasks: pricing never runs in the thread that answers a char
 
 from __future__ import annotations
 
+from apps.billing.selectors import running_cost
+from apps.billing.tasks import correct_cdr, create_cdr
 from apps.charging.events import TransactionEnded, TransactionFiguresChanged
 from apps.charging.hooks import running_cost_provider_register
 from apps.core.events import subscribe
@@ -11,23 +13,17 @@ from apps.core.tenancy import queue_after_commit
 
 
 def on_transaction_ended(*, events, schema) -> None:
-    from apps.billing.tasks import create_cdr
-
     for event in events:
         # Lost between commit and queue? billing.create_missing_cdrs (beat) finds the session.
         queue_after_commit(create_cdr, event.transaction_pk)
 
 
 def on_transaction_figures_changed(*, events, schema) -> None:
-    from apps.billing.tasks import correct_cdr
-
     for pk in sorted({e.transaction_pk for e in events if e.completed}):
         queue_after_commit(correct_cdr, pk)
 
 
 def _running_cost(*, transaction):
-    from apps.billing.selectors import running_cost
-
     return running_cost(transaction=transaction)
 
 

@@ -21,6 +21,8 @@ from apps.chargers.models import ChargePoint, ProtocolVersion
 from apps.chargers.services import charger_event_record
 from apps.core import crypto
 from apps.core.tenancy import queue_after_commit
+from apps.csms.commands import InvalidCommand, command_send
+from apps.tenants.models import Organization
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +61,6 @@ def ca_certificate(ca: CertificateAuthority) -> x509.Certificate:
 
 
 def _organization():
-    from apps.tenants.models import Organization
-
     return Organization.objects.filter(schema_name=connection.schema_name).first()
 
 
@@ -271,7 +271,6 @@ def certificate_signed_payload(issued: IssuedCertificate, *, protocol_version: s
 def issued_certificate_deliver(*, issued_id: int, user=None) -> str:
     """Send CertificateSigned for an issued certificate and record what came of it
     (the answer also arrives through the session's answered hook)."""
-    from apps.csms.commands import InvalidCommand, command_send
 
     issued = IssuedCertificate.objects.select_related("issuer", "charge_point").get(pk=issued_id)
     cp = issued.charge_point

@@ -10,6 +10,7 @@ from apps.chargers.models import ChargePoint, ChargerEvent, ChargerGroup, Config
 from apps.chargers.passwords import MAX_LENGTH, MIN_LENGTH
 from apps.chargers.resources import ChargePointResource, LocationResource
 from apps.core.admin_sites import operator_admin_site
+from apps.csms.commands import command_send
 
 
 class ChargePointForm(forms.ModelForm):
@@ -115,8 +116,6 @@ class ChargePointAdmin(ImportExportModelAdmin):
         self.message_user(request, f"{count} charger(s) rejected.", messages.WARNING)
 
     def _command(self, request, queryset, action: str, payload: dict) -> None:
-        from apps.csms.commands import command_send
-
         if queryset.count() > self.COMMAND_BATCH:
             self.message_user(request, f"Select at most {self.COMMAND_BATCH} chargers.", messages.ERROR)
             return

@@ -9,10 +9,7 @@ DEMO_CHARGERS = ("SIM-0001", "SIM-0002", "SIM-0003", "SIM-0004", "SIM-0005")
 
 
 def seed_network(*, organization, stdout) -> None:
-    from apps.csms.services import csms_settings_update
 
-    # The demo accepts chargers it does not know yet (e.g. more simulators).
-    csms_settings_update(unknown_identity_policy="accept", heartbeat_interval=60)
     depot, _ = Location.objects.get_or_create(
         name="Demo Depot",
         defaults={

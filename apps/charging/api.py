@@ -4,6 +4,7 @@ from rest_framework import serializers, viewsets
 from apps.accounts.models import User
 from apps.accounts.permissions import CAN_OPERATE_CHARGERS, CAN_VIEW_PORTAL, HasRole
 from apps.charging import services
+from apps.charging.locallists import local_lists_token_changed
 from apps.charging.models import IdToken
 
 
@@ -55,7 +56,5 @@ class IdTokenViewSet(viewsets.ModelViewSet):
         serializer.instance = services.id_token_update(token=serializer.instance, **serializer.validated_data)
 
     def perform_destroy(self, instance):
-        from apps.charging.locallists import local_lists_token_changed
-
         instance.delete()
         local_lists_token_changed(token=None)

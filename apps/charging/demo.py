@@ -5,13 +5,12 @@ from django.core.exceptions import ValidationError
 
 from apps.accounts.models import User
 from apps.charging.models import IdToken
+from apps.charging.services import id_token_create
 
 DEMO_TAGS = ("SIM-TAG-0001", "SIM-TAG-0002", "SIM-TAG-0003", "SIM-TAG-0004")
 
 
 def seed_cards(*, organization, stdout) -> None:
-    from apps.charging.services import id_token_create
-
     for tag in DEMO_TAGS:
         if not IdToken.objects.filter(id_token__iexact=tag).exists():
             id_token_create(id_token=tag, label="Simulator card")

@@ -34,6 +34,9 @@ from apps.chargers.models import ChargePoint, ConfigurationKey, ProtocolVersion
 from apps.charging.models import IdToken, LocalAuthList, LocalListState
 from apps.core.tenancy import queue_after_commit
 from apps.core.timefmt import iso_utc
+from apps.csms.commands import InvalidCommand, command_send
+from apps.csms.models import Command
+from apps.devicemodel.models import VariableAttribute
 
 log = logging.getLogger(__name__)
 
@@ -211,8 +214,6 @@ def local_list_limits_v2(*, charge_point: ChargePoint) -> tuple[int, int, int | 
     device model as last reported; defaults for the first two when unknown."""
     values: dict = {}
     try:
-        from apps.devicemodel.models import VariableAttribute
-
         values = dict(
             VariableAttribute.objects.filter(
                 variable__component__charge_point=charge_point,
@@ -519,9 +520,6 @@ def _record(state: LocalListState, **fields) -> None:
 
 
 def _push_once(*, charge_point, state, full, user, source, timeout, reported_version) -> PushResult:
-    from apps.csms.commands import InvalidCommand, command_send
-    from apps.csms.models import Command
-
     charge_point.refresh_from_db(fields=["local_list_version", "online", "protocol_version"])
     shape = _shape(charge_point)
     reported = charge_point.local_list_version if reported_version is None else reported_version
@@ -721,7 +719,6 @@ def local_list_push_pending(*, charge_point_ids: Iterable[int] | None = None, so
 
 def _ask_version(cp: ChargePoint) -> int | None:
     """GetLocalListVersion: a charger that lost its list (factory reset) reports 0 and gets a Full update."""
-    from apps.csms.commands import command_send
 
     result = command_send(charge_point=cp, action="GetLocalListVersion", payload={}, timeout=10, source="boot")
     field = "listVersion" if cp.protocol_version == ProtocolVersion.OCPP16 else "versionNumber"

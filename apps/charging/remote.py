@@ -23,6 +23,8 @@ from django.db.models import Max
 
 from apps.chargers.models import ChargePoint
 from apps.charging.models import IdToken, RemoteStart, Transaction
+from apps.csms.commands import command_send
+from apps.csms.models import Command
 
 # 1.6 idTag is CiString20; a longer 2.x token cannot be sent to a 1.6 charger.
 MAX_ID_TAG_16 = 20
@@ -46,7 +48,6 @@ def remote_start(
     1.6 chargers get a connector (in 1.6 every connector is its own EVSE); 2.x stations an
     EVSE (None: the station picks one). Returns apps.csms.commands.CommandResult;
     raises apps.csms.commands.InvalidCommand for a payload the charger's schema refuses."""
-    from apps.csms.commands import command_send
 
     tag = id_token.id_token if id_token is not None else id_tag
     if not charge_point.is_ocpp2:
@@ -92,7 +93,6 @@ def remote_start(
 
 def remote_stop(*, transaction: Transaction, user=None, source: str = "", timeout: float = 30):
     """Ask the charger to stop a session. Returns apps.csms.commands.CommandResult."""
-    from apps.csms.commands import command_send
 
     charge_point = transaction.charge_point
     if charge_point.is_ocpp2:
@@ -106,7 +106,6 @@ def remote_stop(*, transaction: Transaction, user=None, source: str = "", timeou
 
 def remote_stop_requested_since(*, transaction: Transaction, since: datetime) -> bool:
     """Whether a remote stop of this session was sent since `since` (to ask only once in a while)."""
-    from apps.csms.models import Command
 
     if transaction.charge_point.is_ocpp2:
         action, tx_id = "RequestStopTransaction", transaction.transaction_id

@@ -19,6 +19,7 @@ from django.utils import timezone
 from apps.chargers.models import ChargePoint
 from apps.charging.models import IdToken, Reservation
 from apps.core.timefmt import iso_utc
+from apps.csms.commands import command_send
 
 MAX_MINUTES = 24 * 60
 _INT32 = 2**31 - 1
@@ -56,7 +57,6 @@ def reservation_make(
 ):
     """Send ReserveNow; returns (Reservation, CommandResult). evse_id is the connector id
     on a 1.6 charger (each connector is its own EVSE there), 0 = any (1.6 connector 0)."""
-    from apps.csms.commands import command_send
 
     if not 1 <= minutes <= MAX_MINUTES:
         raise ReservationError(f"A reservation lasts 1 to {MAX_MINUTES} minutes.")
@@ -100,7 +100,6 @@ def reservation_make(
 
 def reservation_cancel_request(*, reservation: Reservation, user=None, timeout: float = 20):
     """Send CancelReservation; the answer hook marks it Cancelled when Accepted."""
-    from apps.csms.commands import command_send
 
     if reservation.status != Reservation.Status.ACTIVE:
         raise ReservationError("Only an active reservation can be cancelled.")

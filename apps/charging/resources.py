@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from import_export import fields, resources, widgets
 
 from apps.accounts.models import User
+from apps.charging.locallists import local_lists_token_changed
 from apps.charging.models import IdToken
 
 
@@ -50,6 +51,4 @@ class IdTokenResource(resources.ModelResource):
                 raise ValidationError({"owner_email": f"No user with e-mail {row['owner_email']}."})
 
     def after_apply(self) -> None:
-        from apps.charging.locallists import local_lists_token_changed
-
         local_lists_token_changed()

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Prefetch, Q, Sum
 from django.utils import timezone
 
 from apps.chargers.models import ChargePoint, ConnectorStatusHistory
@@ -241,3 +241,39 @@ def session_idle_seconds(*, transaction: Transaction, series: list[dict]) -> int
             last_increase = t
     end = transaction.stopped_at or timezone.now()
     return max(int((end - last_increase).total_seconds()), 0)
+
+
+def active_transactions_prefetch() -> Prefetch:
+    """For a list of chargers: each one's running sessions as `active_transactions`."""
+    return Prefetch(
+        "transactions",
+        queryset=Transaction.objects.filter(status=Transaction.Status.ACTIVE),
+        to_attr="active_transactions",
+    )
+
+
+def live_power(*, charge_point: ChargePoint) -> dict[int, dict]:
+    """Per EVSE with a session running (in 1.6 each connector is its own EVSE): the latest
+    power (kW) and energy so far (kWh)."""
+    result = {}
+    active = Transaction.objects.filter(charge_point=charge_point, status=Transaction.Status.ACTIVE)
+    for tx in active:
+        latest = {}
+        for measurand in ("Power.Active.Import", "Energy.Active.Import.Register"):
+            mv = (
+                MeterValue.objects.filter(transaction=tx, measurand=measurand, phase="", value__isnull=False)
+                .order_by("-timestamp")
+                .first()
+            )
+            if mv is not None:
+                scale = 1000 if (mv.unit or "").lower().startswith("k") else 1
+                latest[measurand] = float(mv.value) * scale
+        result[tx.evse_id] = {
+            "power_kw": latest.get("Power.Active.Import", 0) / 1000,
+            "energy_kwh": max(latest.get("Energy.Active.Import.Register", tx.meter_start) - tx.meter_start, 0) / 1000,
+        }
+    return result
+
+
+def recent_transactions(*, charge_point: ChargePoint, limit: int = 10) -> list[Transaction]:
+    return list(Transaction.objects.filter(charge_point=charge_point).order_by("-started_at")[:limit])

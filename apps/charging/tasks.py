@@ -1,5 +1,10 @@
 from celery import shared_task
 
+from apps.charging import locallists
+from apps.charging.schedule import COST_UPDATES_EVERY_S
+from apps.charging.transaction_events import cost_updates_send
+from apps.core.fanout import fan_out, jitter_for
+
 
 # Half an hour: at boot it asks and pushes every listed online charger in turn, each with
 # its own command timeouts; the next run (or boot) resumes what a cut-off run left.
@@ -7,7 +12,6 @@ from celery import shared_task
 def local_list_push_pending(charge_point_ids=None, source="task"):
     """Push pending local lists to online chargers (runs in the schema it was queued from);
     source "boot" checks every listed charger, pending or not."""
-    from apps.charging import locallists
 
     return locallists.local_list_push_pending(charge_point_ids=charge_point_ids, source=source)
 
@@ -15,8 +19,6 @@ def local_list_push_pending(charge_point_ids=None, source="task"):
 @shared_task(name="charging.cost_updates", soft_time_limit=30, time_limit=60, ignore_result=True)
 def cost_updates() -> int:
     """Beat: cost_updates_in_schema in every organisation."""
-    from apps.charging.schedule import COST_UPDATES_EVERY_S
-    from apps.core.fanout import fan_out, jitter_for
 
     every = COST_UPDATES_EVERY_S
     return fan_out(cost_updates_in_schema, jitter_s=jitter_for(every), expires_s=every)
@@ -25,6 +27,5 @@ def cost_updates() -> int:
 @shared_task(name="charging.cost_updates_in_schema", soft_time_limit=45, time_limit=60, ignore_result=True)
 def cost_updates_in_schema() -> int:
     """CostUpdated for the organisation's running OCPP 2.x transactions."""
-    from apps.charging.transaction_events import cost_updates_send
 
     return cost_updates_send()

@@ -29,7 +29,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Min, Q
 
-from apps.chargers.models import Connector
+from apps.chargers.models import Connector, ProtocolVersion
 from apps.charging.events import TransactionAuthorised, TransactionFiguresChanged, TransactionStarted
 from apps.charging.hooks import running_cost
 from apps.charging.models import (
@@ -43,10 +43,14 @@ from apps.charging.models import (
 )
 from apps.charging.selectors import (
     IdTokenInfo,
+    charging_settings,
     id_token_info_for_charging,
     is_master_pass,
 )
+from apps.charging.services import meter_values_record, transaction_stop
 from apps.core.events import publish
+from apps.core.tenancy import queue_after_commit
+from apps.csms.commands import send_command
 
 logger = logging.getLogger(__name__)
 
@@ -197,8 +201,6 @@ def transaction_event_record(
         tx.evse_id = evse["id"]
         tx.connector_id = evse.get("connector_id") or _only_connector(charge_point_id, evse["id"]) or 1
     if meter_values:
-        from apps.charging.services import meter_values_record
-
         meter_values_record(
             charge_point_id=charge_point_id,
             connector_id=tx.connector_id,
@@ -247,8 +249,6 @@ def transaction_event_record(
         publish(TransactionAuthorised(transaction_pk=tx.pk, id_token_pk=tx.id_token_id))
 
     if event_type == TransactionEvent.Type.ENDED and tx.status == Transaction.Status.ACTIVE:
-        from apps.charging.services import transaction_stop
-
         ended = _ended_event(tx) or event
         # The same stop as a 1.6 StopTransaction: CDR, billing, wallet and payment follow.
         transaction_stop(
@@ -464,11 +464,6 @@ def cost_updates_send(*, now: datetime | None = None) -> int:
     from datetime import timedelta
 
     from django.utils import timezone
-
-    from apps.chargers.models import ProtocolVersion
-    from apps.charging.selectors import charging_settings
-    from apps.core.tenancy import queue_after_commit
-    from apps.csms.commands import send_command
 
     minutes = charging_settings().cost_update_minutes
     if not minutes:

@@ -6,9 +6,26 @@ import logging
 import threading
 
 from django.conf import settings
+from django.db import connection
 from django_tenants.utils import get_tenant_model, schema_context
 
 logger = logging.getLogger(__name__)
+
+
+def current_tenant():
+    """The organisation (settings.TENANT_MODEL) whose schema the connection is on, or None.
+
+    Inside a request this is the tenant the middleware resolved; inside `schema_context`
+    django-tenants only knows the schema name, so look it up. Through get_tenant_model(), so
+    apps below apps.tenants (accounts) read their organisation without importing it."""
+    model = get_tenant_model()
+    tenant = getattr(connection, "tenant", None)
+    if isinstance(tenant, model):
+        return tenant
+    schema = getattr(connection, "schema_name", None)
+    if not schema:
+        return None
+    return model.objects.filter(schema_name=schema).first()
 
 
 def tenant_schemas() -> list[str]:

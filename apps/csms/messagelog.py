@@ -16,7 +16,10 @@ from datetime import UTC, datetime
 
 import psycopg
 
+from apps.chargers.passwords import shared_entries_keep
+from apps.chargers.services import charge_points_revive, charge_points_touch
 from apps.csms.db import run_in_public
+from apps.csms.models import MessageLog
 from apps.csms.protocol import json_text
 from apps.csms.redact import redact
 
@@ -97,8 +100,6 @@ def _copy(items: list[dict]) -> None:
     (psycopg's client-side binding); COPY's row writer is psycopg's C code."""
     from django.db import connection
 
-    from apps.csms.models import MessageLog
-
     qn = connection.ops.quote_name
     sql = f"COPY {qn(MessageLog._meta.db_table)} ({', '.join(qn(c) for c in _COLUMNS)}) FROM STDIN"
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
@@ -125,10 +126,6 @@ def write_entries(*, entries: list[dict]) -> None:
     """Synchronous bulk write, grouped by schema."""
     from django.db import DatabaseError, transaction
     from django_tenants.utils import schema_context
-
-    from apps.chargers.passwords import shared_entries_keep
-    from apps.chargers.services import charge_points_revive, charge_points_touch
-    from apps.csms.models import MessageLog
 
     by_schema: dict[str, list[dict]] = defaultdict(list)
     for item in entries:

@@ -4,8 +4,10 @@ import logging
 
 from celery import shared_task
 
+from apps.chargers.services import charge_points_mark_stale_offline
 from apps.core.fanout import fan_out, jitter_for
 from apps.csms.schedule import PURGE_MESSAGE_LOG_EVERY_S, STALE_OFFLINE_EVERY_S
+from apps.csms.services import csms_settings_get, message_log_purge
 
 logger = logging.getLogger(__name__)
 
@@ -21,8 +23,6 @@ def mark_stale_offline() -> int:
 def mark_stale_offline_in_schema() -> int:
     """Offline every charger silent for too long -- the safety net for a server process
     that died with its sockets and never ran their disconnect handlers."""
-    from apps.chargers.services import charge_points_mark_stale_offline
-    from apps.csms.services import csms_settings_get
 
     return charge_points_mark_stale_offline(default_interval=csms_settings_get().heartbeat_interval)
 
@@ -37,7 +37,6 @@ def purge_message_log() -> int:
 @shared_task(name="csms.purge_message_log_in_schema", soft_time_limit=900, time_limit=960, ignore_result=True)
 def purge_message_log_in_schema() -> int:
     """Delete message-log rows older than the organisation's retention period."""
-    from apps.csms.services import message_log_purge
 
     return message_log_purge()
 

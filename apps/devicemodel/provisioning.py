@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from apps.chargers.models import ChargePoint, RegistrationStatus
+from apps.chargers.services import charge_point_update
 from apps.csms.commands import command_send, command_validate
 from apps.devicemodel import services as dm
 from apps.devicemodel.models import DeviceReport, TemplateApplication, VariableAttribute, VendorTemplate
@@ -428,7 +429,6 @@ def _status_info(info: dict | None) -> str:
 def _accept(run: TemplateApplication, cp: ChargePoint, *, reboot: bool, user) -> None:
     """As the operator's Accept button does (apps/portal/chargers/views.charger_registration):
     the row first, so that the boot we then ask for is answered Accepted."""
-    from apps.chargers.services import charge_point_update
 
     charge_point_update(charge_point=cp, registration_status=RegistrationStatus.ACCEPTED)
     run.accepted_charger = True

@@ -25,6 +25,7 @@ from django.utils.crypto import get_random_string
 
 from apps.chargers.models import ChargePoint
 from apps.chargers.passwords import hash_charger_password
+from apps.chargers.services import charge_point_update
 from apps.devicemodel import provisioning
 from apps.devicemodel.models import PasswordRotation, SecurityProfileUpgrade, VariableAttribute
 
@@ -46,7 +47,6 @@ def charger_password_generate() -> str:
 def password_rotate(*, charge_point: ChargePoint, user=None, password: str | None = None) -> PasswordRotation:
     """Send SecurityCtrlr.BasicAuthPassword and, when the charger accepts it, make it the
     charger's password. The password itself is kept nowhere (only its hash)."""
-    from apps.chargers.services import charge_point_update
 
     _require_2x(charge_point)
     password = password or charger_password_generate()
@@ -165,7 +165,6 @@ def profile_upgrade_start(
 def profile_upgrade_confirm(*, upgrade: SecurityProfileUpgrade, user=None) -> SecurityProfileUpgrade:
     """The operator saw the charger come back on the new profile: from now on a connection
     below it is refused (apps.csms.services.connection_authorize)."""
-    from apps.chargers.services import charge_point_update
 
     upgrade = SecurityProfileUpgrade.objects.select_for_update().select_related("charge_point").get(pk=upgrade.pk)
     if upgrade.status != SecurityProfileUpgrade.Status.SENT:

@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from apps.core.money import quantize
 from apps.fx.models import BASE_CURRENCY, ExchangeRate
+from apps.fx.services import exchange_rates_ensure
 
 # Cross rates are recorded (and applied) with this many decimals, so that a converted
 # amount can be re-computed by hand from the figures stored next to it.
@@ -34,7 +35,6 @@ def _rates_on(currencies: set[str], on_date: dt.date) -> tuple[dict[str, Decimal
     earliest day is used: its date is recorded, so the choice stays visible."""
     if not currencies:
         return {}, on_date
-    from apps.fx.services import exchange_rates_ensure
 
     # A fresh install converts with the shipped snapshot rather than failing.
     exchange_rates_ensure()

@@ -13,6 +13,9 @@ import re
 
 from django.conf import settings
 
+from apps.tenants.models import Organization
+from apps.tenants.selectors import current_organization
+
 # Provider -> credential name -> setting (and environment variable) holding it.
 PLATFORM_ENV = {
     "stripe": {
@@ -60,15 +63,12 @@ def reference_prefix() -> str:
     """`o<organisation id>.`: put in front of every merchant reference so that a webhook of the
     shared platform account can be routed to its organisation (the id is short and stable; a
     schema name could be 63 characters, more than Adyen's reference allows with ours)."""
-    from apps.tenants.selectors import current_organization
 
     org = current_organization()
     return f"o{org.pk}." if org is not None else ""
 
 
 def organization_for_reference(reference: str):
-    from apps.tenants.models import Organization
-
     match = _REFERENCE.match(reference or "")
     if match is None:
         return None

@@ -9,6 +9,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from apps.payments.models import GatewayConfig, Payment, PaymentOperation, SavedCard, SessionPaymentChoice
+from apps.wallets.selectors import paying_account
 
 ZERO = Decimal(0)
 
@@ -64,7 +65,6 @@ def card_for_sessions(*, user) -> SavedCard | None:
         return None
     if SessionPaymentChoice.objects.filter(user=user, by_card=True).exists():
         return card
-    from apps.wallets.selectors import paying_account
 
     account, _ = paying_account(user=user)
     return card if account is None else None

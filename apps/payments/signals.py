@@ -7,10 +7,10 @@ queue work (it runs inside the request or task that saw the authorisation)."""
 from django.db import transaction
 from django.dispatch import Signal
 
+from apps.payments.models import Payment
+
 hold_authorized = Signal()
 
 
 def hold_authorized_after_commit(payment_id: int) -> None:
-    from apps.payments.models import Payment
-
     transaction.on_commit(lambda: hold_authorized.send(sender=Payment, payment_id=payment_id), robust=True)

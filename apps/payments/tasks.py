@@ -2,9 +2,14 @@
 
 from celery import shared_task
 
+from apps.billing.models import ChargeDetailRecord
+from apps.core.fanout import fan_out, jitter_for
 from apps.payments import services
 from apps.payments.gateways.base import GatewayUnavailable
-from apps.payments.models import Payment
+from apps.payments.models import Payment, SavedCard
+from apps.payments.schedule import SWEEP_FAILED_CAPTURES_EVERY_S
+from apps.payments.services.sessions import MAX_CAPTURE_ATTEMPTS
+from apps.wallets.services import wallet_debit_for_cdr
 
 
 @shared_task(name="payments.retry_capture", soft_time_limit=180, time_limit=240)
@@ -64,7 +69,6 @@ def capture_due(payment_id: int) -> None:
 )
 def card_details_fetch(card_id: int) -> None:
     """Brand, last 4 and expiry of a card saved by webhook (Stripe names only the PaymentMethod)."""
-    from apps.payments.models import SavedCard
 
     card = SavedCard.objects.filter(pk=card_id, status=SavedCard.Status.ACTIVE).first()
     if card is not None:
@@ -81,8 +85,6 @@ def card_details_fetch(card_id: int) -> None:
 )
 def settle_cdr(cdr_id: int) -> None:
     """After a CDR is created: capture its card payment or debit its wallet (whichever paid)."""
-    from apps.billing.models import ChargeDetailRecord
-    from apps.wallets.services import wallet_debit_for_cdr
 
     cdr = ChargeDetailRecord.objects.select_related("transaction").filter(pk=cdr_id).first()
     if cdr is None:
@@ -131,8 +133,6 @@ def fetch_fee(payment_id: int, attempt: int = 1) -> None:
 @shared_task(name="payments.sweep_failed_captures", soft_time_limit=30, time_limit=60, ignore_result=True)
 def sweep_failed_captures() -> int:
     """Beat: sweep_failed_captures_in_schema in every organisation."""
-    from apps.core.fanout import fan_out, jitter_for
-    from apps.payments.schedule import SWEEP_FAILED_CAPTURES_EVERY_S
 
     every = SWEEP_FAILED_CAPTURES_EVERY_S
     return fan_out(sweep_failed_captures_in_schema, jitter_s=jitter_for(every), expires_s=every)
@@ -145,8 +145,6 @@ def sweep_failed_captures_in_schema() -> int:
     import datetime as dt
 
     from django.utils import timezone
-
-    from apps.payments.services.sessions import MAX_CAPTURE_ATTEMPTS
 
     # Queued from this task, the retries run in its schema (tenant-schemas-celery).
     stale = Payment.objects.filter(

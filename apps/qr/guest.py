@@ -36,9 +36,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
+from apps.billing.selectors import cdr_latest, cdr_original
 from apps.charging.models import IdToken, Transaction
+from apps.charging.remote import remote_start as start
+from apps.charging.remote import remote_stop as stop
 from apps.charging.services import id_token_create, id_token_update
 from apps.core.money import quantize
+from apps.csms.commands import InvalidCommand
 from apps.payments import gateways
 from apps.payments.gateways.base import GatewayUnavailable
 from apps.payments.models import Payment
@@ -46,6 +50,7 @@ from apps.payments.selectors import gateway_config
 from apps.payments.services import payment_hold_start, payment_link_by_id_tag, payment_release
 from apps.qr.models import ConnectorCode, GuestSession, QrEvent
 from apps.qr.selectors import connector_state
+from apps.tenants.selectors import current_organization
 
 log = logging.getLogger(__name__)
 Status = GuestSession.Status
@@ -62,14 +67,11 @@ _ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 def remote_start(**kwargs):
     """apps.charging.remote (1.6 RemoteStart / 2.x RequestStart), imported when used: the
     command bus it calls pulls in every OCPP handler."""
-    from apps.charging.remote import remote_start as start
 
     return start(**kwargs)
 
 
 def remote_stop(**kwargs):
-    from apps.charging.remote import remote_stop as stop
-
     return stop(**kwargs)
 
 
@@ -95,8 +97,6 @@ def guest_from_token(token: str) -> GuestSession | None:
 
 
 def _absolute(path: str) -> str:
-    from apps.tenants.selectors import current_organization
-
     org = current_organization()
     domain = org.primary_domain.domain if org is not None and org.primary_domain else settings.BASE_DOMAIN
     port = f":{settings.PUBLIC_PORT}" if settings.PUBLIC_PORT else ""
@@ -240,8 +240,6 @@ def guest_session_remote_start(*, guest: GuestSession) -> GuestSession:
 
 
 def _invalid_command():
-    from apps.csms.commands import InvalidCommand
-
     return InvalidCommand
 
 
@@ -317,7 +315,6 @@ def guest_receipt(guest: GuestSession) -> dict | None:
     """The settled session: what was delivered and what the card paid (or None until the CDR)."""
     if guest.transaction_id is None:
         return None
-    from apps.billing.selectors import cdr_latest, cdr_original
 
     cdr = cdr_original(transaction_id=guest.transaction_id)
     if cdr is None:

@@ -3,8 +3,11 @@
 from django.conf import settings
 from django.db.models import Count, Q
 
+from apps.billing.selectors import running_cost
 from apps.charging.models import IdToken, MeterValue, Transaction
 from apps.qr.models import ConnectorCode, QrEvent
+from apps.tariffs import engine
+from apps.tariffs.selectors import tariff_estimate, tariff_for_charging
 from apps.tenants.selectors import current_organization
 
 
@@ -44,7 +47,6 @@ def connector_state(*, code: ConnectorCode, user=None) -> dict:
             live["energy_kwh"] = (float(energy.value) * scale(energy) - tx.meter_start) / 1000
         if power is not None and power.value is not None:
             live["power_kw"] = float(power.value) * scale(power) / 1000
-        from apps.billing.selectors import running_cost
 
         live["cost"] = running_cost(transaction=tx)
     return {
@@ -95,9 +97,6 @@ def connector_price(*, code: ConnectorCode, user=None) -> dict | None:
     from decimal import Decimal
 
     from django.utils import timezone
-
-    from apps.tariffs import engine
-    from apps.tariffs.selectors import tariff_estimate, tariff_for_charging
 
     cp = code.charge_point
     # A signed-in member sees the member price.

@@ -2,14 +2,16 @@
 
 from celery import shared_task
 
+from apps.core.fanout import fan_out, jitter_for
+from apps.qr.guest import guest_session_refresh, guest_session_remote_start
 from apps.qr.models import GuestSession
+from apps.qr.schedule import GUEST_SWEEP_EVERY_S
 
 
 @shared_task(name="qr.guest_start", soft_time_limit=60, time_limit=90)
 def guest_start(guest_id: int) -> None:
     """RemoteStart for a guest whose hold is authorised: in a task, since the charger may take up
     to START_TIMEOUT seconds to answer and webhooks must be answered at once."""
-    from apps.qr.guest import guest_session_remote_start
 
     guest = GuestSession.objects.filter(pk=guest_id).first()
     if guest is not None:
@@ -19,8 +21,6 @@ def guest_start(guest_id: int) -> None:
 @shared_task(name="qr.guest_sweep", soft_time_limit=30, time_limit=60, ignore_result=True)
 def guest_sweep() -> int:
     """Beat, every minute: guest_sweep_in_schema in every organisation."""
-    from apps.core.fanout import fan_out, jitter_for
-    from apps.qr.schedule import GUEST_SWEEP_EVERY_S
 
     every = GUEST_SWEEP_EVERY_S
     return fan_out(guest_sweep_in_schema, jitter_s=jitter_for(every), expires_s=every)
@@ -33,8 +33,6 @@ def guest_sweep_in_schema() -> int:
     import datetime as dt
 
     from django.utils import timezone
-
-    from apps.qr.guest import guest_session_refresh
 
     S = GuestSession.Status
     stale_start = timezone.now() - dt.timedelta(minutes=2)

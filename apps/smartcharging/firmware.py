@@ -19,8 +19,12 @@ from django.utils import timezone
 
 from apps.chargers import services as chargers
 from apps.chargers.models import ChargePoint, ChargerEvent, ProtocolVersion
+from apps.core.tenancy import queue_after_commit
 from apps.core.timefmt import iso_utc
+from apps.csms import commands
 from apps.smartcharging.models import FirmwareCampaign, FirmwarePublication, FirmwareUpdate
+from apps.smartcharging.models import FirmwareUpdate as FU
+from apps.smartcharging.validation import parse_ts
 
 log = logging.getLogger(__name__)
 
@@ -179,8 +183,6 @@ def firmware_update_answer_record(
 
 
 def _parse(value):
-    from apps.smartcharging.validation import parse_ts
-
     try:
         return parse_ts(value)
     except ValidationError:
@@ -189,7 +191,6 @@ def _parse(value):
 
 def firmware_update_send(*, update: FirmwareUpdate, user=None, timeout: float = 30) -> FirmwareUpdate:
     """Send one FirmwareUpdate (sync, waits for the answer) and record the answer."""
-    from apps.csms import commands
 
     action, payload = firmware_update_payload(update)
     try:
@@ -380,7 +381,6 @@ def firmware_campaign_create(
 
 
 def _queue_campaign(campaign_id: int, user_id: int | None) -> None:
-    from apps.core.tenancy import queue_after_commit
     from apps.smartcharging.tasks import firmware_campaign_send
 
     queue_after_commit(firmware_campaign_send, campaign_id, user_id)
@@ -405,7 +405,6 @@ def firmware_campaign_fan_out(*, campaign_id: int, user_id: int | None = None) -
 def firmware_update_send_pending(*, update_id: int, user=None, timeout: float = 30) -> str:
     """Send one campaign update, once: a claim (answer "" -> "sending") keeps a duplicate
     task from sending it twice."""
-    from apps.smartcharging.models import FirmwareUpdate as FU
 
     claimed = FU.objects.filter(pk=update_id, answer="").update(answer="sending")
     if not claimed:

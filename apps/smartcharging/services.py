@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from apps.chargers.models import ChargePoint, ProtocolVersion
 from apps.core.timefmt import iso_utc
+from apps.csms import commands
 from apps.smartcharging.models import (
     ChargingLimit,
     ChargingProfile,
@@ -66,7 +67,6 @@ class CommandOutcome:
 
 def _send(*, charge_point, action, payload, user, timeout, source="smart-charging") -> CommandOutcome:
     # Looked up at call time: tests replace apps.csms.commands.command_send with a fake charger.
-    from apps.csms import commands
 
     try:
         result = commands.command_send(

@@ -13,6 +13,7 @@ from django.utils.dateparse import parse_datetime
 
 from apps.chargers.models import ChargePoint
 from apps.charging.models import Transaction
+from apps.smartcharging.models import ChargingProfile
 
 STATION_MAX = "ChargingStationMaxProfile"
 TX_DEFAULT = "TxDefaultProfile"
@@ -37,7 +38,6 @@ def _overlap(a_from, a_to, b_from, b_to) -> bool:
 
 def profile_problems(*, charge_point: ChargePoint, evse_id: int, profile: dict) -> list[str]:
     """Everything wrong with `profile` (camelCase, as sent) for `evse_id`; empty when fine."""
-    from apps.smartcharging.models import ChargingProfile
 
     problems: list[str] = []
     purpose = profile.get("chargingProfilePurpose")

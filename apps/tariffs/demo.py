@@ -1,10 +1,10 @@
 """Demo tariff for `seed_demo` (registered in TariffsConfig.ready)."""
 
+from apps.tariffs.models import Tariff, TariffAssignment
+from apps.tariffs.services import tariff_assign, tariff_import_ocpi
+
 
 def seed_tariff(*, organization, stdout) -> None:
-    from apps.tariffs.models import Tariff, TariffAssignment
-    from apps.tariffs.services import tariff_assign, tariff_import_ocpi
-
     if Tariff.objects.filter(name="Demo public AC").exists():
         return
     tariff = tariff_import_ocpi(

@@ -5,6 +5,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
 
+from apps.core.money import CURRENCIES
+
 PUBLIC_SLUG = "platform"
 
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #0a7d5a.")
@@ -21,8 +23,6 @@ def validate_timezone(value: str) -> None:
 
 
 def validate_currency(value: str) -> None:
-    from apps.core.money import CURRENCIES
-
     if value not in CURRENCIES:
         raise ValidationError(f"{value!r} is not an ISO 4217 currency code.")
 

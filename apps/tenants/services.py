@@ -6,6 +6,7 @@ from django.db import transaction
 from django_tenants.utils import schema_context
 
 from apps.accounts.models import Role
+from apps.accounts.services import user_create
 from apps.tenants.models import PUBLIC_SLUG, Domain, Organization
 
 
@@ -73,8 +74,6 @@ def organization_create(
         domain.save()
         admin_role = Role.RESELLER_ADMIN if kind == Organization.Kind.RESELLER else Role.OPERATOR_ADMIN
         with schema_context(org.schema_name):
-            from apps.accounts.services import user_create
-
             base_url = _base_url(domain.domain)
             user_create(
                 email=admin_email, full_name=admin_name, role=admin_role, password=admin_password, base_url=base_url

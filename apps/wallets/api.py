@@ -1,10 +1,9 @@
 """/api/v1/wallets/: a driver sees their own wallet, staff who see money see every account.
-/api/v1/wallets/{id}/lines/ is the statement. Read-only; decimals are strings."""
-
-from decimal import Decimal
+/api/v1/wallets/{id}/lines/ is the statement. Read-only; decimals are strings. The top-up
+action (/api/v1/wallets/{id}/topup/) starts a payment, so payments adds it
+(apps.payments.api.WalletViewSet): wallets never import payments."""
 
 from django.db.models import Q
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
@@ -38,10 +37,6 @@ class LineSerializer(serializers.Serializer):
     memo = serializers.CharField()
     cdr_id = serializers.CharField(allow_null=True)
     member = serializers.EmailField(allow_null=True)
-
-
-class TopupSerializer(serializers.Serializer):
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
 
 
 def _line(line, running) -> dict:
@@ -85,33 +80,3 @@ class WalletViewSet(viewsets.ReadOnlyModelViewSet):
         rows = page if page is not None else lines
         data = LineSerializer([_line(line, line.balance_after) for line in rows], many=True).data
         return self.get_paginated_response(data) if page is not None else Response(data)
-
-    @extend_schema(request=TopupSerializer, responses=OpenApiTypes.OBJECT)
-    @action(detail=True, methods=["post"])
-    def topup(self, request, pk=None):
-        """Start a top-up with the organisation's gateway. The answer carries what the app or
-        browser needs to confirm the card (Stripe `client_secret`, Adyen `action`); the wallet
-        is credited when the gateway's webhook confirms the payment, not before."""
-        from apps.payments.services import payment_topup_start
-
-        account = self.get_object()
-        serializer = TopupSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        try:
-            payment = payment_topup_start(
-                account=account, amount=serializer.validated_data["amount"], user=request.user
-            )
-        except LookupError as exc:
-            return Response({"detail": str(exc), "code": "no_gateway"}, status=409)
-        return Response(
-            {
-                "payment": payment.merchant_reference,
-                "status": payment.status,
-                "provider": payment.provider,
-                "amount": str(quantize(payment.amount_authorized, payment.currency)),
-                "currency": payment.currency,
-                "client_secret": payment.client_secret or None,
-                "action": payment.client_action,
-            },
-            status=201,
-        )

@@ -12,6 +12,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from apps.tenants.models import Domain
 from apps.wallets.models import GroupMember, GroupWallet, LedgerAccount
 from apps.wallets.selectors import organization_currency
 
@@ -56,8 +57,6 @@ def group_wallet_create(*, owner, name: str) -> GroupWallet:
 
 
 def _accept_url(secret: str) -> str:
-    from apps.tenants.models import Domain
-
     domain = Domain.objects.get(tenant__schema_name=connection.schema_name, is_primary=True).domain
     port = f":{settings.PUBLIC_PORT}" if settings.PUBLIC_PORT else ""
     return f"{settings.PUBLIC_SCHEME}://{domain}{port}/wallets/groups/accept/{secret}/"

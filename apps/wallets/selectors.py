@@ -13,20 +13,19 @@ from django.db import connection
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
+from apps.charging.models import IdToken
+from apps.tenants.models import Organization
 from apps.wallets.models import GroupMember, JournalEntry, JournalLine, LedgerAccount, WalletSettings
+from apps.wallets.payers import other_payer
 
 ZERO = Decimal(0)
 
 
 def organization_currency() -> str:
-    from apps.tenants.models import Organization
-
     return Organization.objects.values_list("currency", flat=True).get(schema_name=connection.schema_name)
 
 
 def organization_timezone() -> str:
-    from apps.tenants.models import Organization
-
     return Organization.objects.values_list("timezone", flat=True).get(schema_name=connection.schema_name)
 
 
@@ -154,12 +153,12 @@ def wallet_authorization(*, user, location_id: int | None = None, at: dt.datetim
     """May this driver start a session paid from a wallet? The balance must reach the
     organisation's minimum; a group member must also be within their limits, locations and hours."""
     at = at or timezone.now()
-    from apps.payments.selectors import card_for_sessions
 
     # A card on file that pays this driver's sessions (README "Which pays a driver's session"):
     # no wallet rule applies, and with no account the wallet guard never stops the session.
-    if card_for_sessions(user=user) is not None:
-        return Authorization(True, "card")
+    payer = other_payer(user=user)
+    if payer is not None:
+        return Authorization(True, payer)
     account, member = paying_account(user=user)
     if account is None:
         if user is not None and wallet_settings().require_payment_means:
@@ -206,7 +205,6 @@ def wallet_should_stop(*, user, running_cost: Decimal, location_id: int | None =
 
 def wallet_authorization_for_id_tag(*, id_tag: str, location_id: int | None = None) -> Authorization:
     """The same check for an OCPP idTag (case-insensitive, as CiString)."""
-    from apps.charging.models import IdToken
 
     token = IdToken.objects.select_related("owner").filter(id_token__iexact=id_tag).first()
     if token is None or token.owner is None:

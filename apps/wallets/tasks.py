@@ -9,8 +9,13 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
+from apps.billing.selectors import running_cost
+from apps.charging.models import Transaction
+from apps.charging.remote import remote_stop, remote_stop_requested_since
 from apps.core.fanout import fan_out, jitter_for
+from apps.csms.commands import InvalidCommand
 from apps.wallets.schedule import STOP_EXHAUSTED_EVERY_S
+from apps.wallets.selectors import wallet_settings, wallet_should_stop
 
 logger = logging.getLogger(__name__)
 RESTOP_AFTER = timedelta(minutes=5)  # a stop the charger ignored is asked again after this
@@ -18,11 +23,6 @@ RESTOP_AFTER = timedelta(minutes=5)  # a stop the charger ignored is asked again
 
 def stop_exhausted_sessions_here() -> int:
     """In the current schema: RemoteStop every active session whose wallet cannot pay more."""
-    from apps.billing.selectors import running_cost
-    from apps.charging.models import Transaction
-    from apps.charging.remote import remote_stop, remote_stop_requested_since
-    from apps.csms.commands import InvalidCommand
-    from apps.wallets.selectors import wallet_settings, wallet_should_stop
 
     if not wallet_settings().stop_when_exhausted:
         return 0

@@ -86,7 +86,7 @@ def test_a_frame_postgres_refuses_does_not_cost_the_batch(in_tenant_a):
 def test_the_writer_keeps_password_cache_entries_of_chargers_that_send(in_tenant_a, monkeypatch):
     kept = []
     monkeypatch.setattr(
-        "apps.chargers.passwords.shared_entries_keep",
+        "apps.csms.messagelog.shared_entries_keep",
         lambda *, schema, charge_point_ids: kept.append((schema, sorted(charge_point_ids))),
     )
     cp = charge_point_create(identity="LOG-KEEP", password="a-good-charger-password")

@@ -291,7 +291,7 @@ def test_declined_hold_stops_the_session_and_the_cost_is_owed(
         stops.append((transaction.pk, source))
         return Result()
 
-    monkeypatch.setattr("apps.charging.remote.remote_stop", remote_stop)
+    monkeypatch.setattr("apps.payments.services.card_on_file.remote_stop", remote_stop)
     with django_capture_on_commit_callbacks(execute=True):
         tasks.preauthorize_transaction(tx.pk)
     payment = Payment.objects.get(transaction=tx)

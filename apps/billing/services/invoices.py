@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from apps.billing import tasks
 from apps.billing.models import ChargeDetailRecord, Invoice, InvoiceLine
 from apps.billing.selectors import current_organization, invoice_credited_amount
 from apps.billing.services.numbering import CREDIT_NOTE_SERIES, INVOICE_SERIES, number_next
@@ -136,7 +137,6 @@ def _store(
     for position, line in enumerate(lines):
         line.invoice, line.position = invoice, position
     InvoiceLine.objects.bulk_create(lines)
-    from apps.billing import tasks  # tasks import the services: imported here to avoid the cycle
 
     # The e-mail (with the PDF) goes out only once the document is committed.
     transaction.on_commit(lambda: tasks.send_invoice.delay(invoice.pk))

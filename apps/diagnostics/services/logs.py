@@ -17,6 +17,7 @@ from apps.chargers.models import ChargePoint, ProtocolVersion
 from apps.core.timefmt import iso_utc
 from apps.diagnostics.models import LogRequest, LogStatusEvent
 from apps.diagnostics.services.common import UploadRefused, create_with_request_id
+from apps.tenants.selectors import current_organization
 
 # A station may retry an upload for a while (GetLog retries x retryInterval, or its own
 # policy when absent); after this the URL stops working.
@@ -31,7 +32,6 @@ def upload_max_bytes() -> int:
 def upload_base_url() -> str:
     """https://<organisation's primary domain>[:port]/diagnostics/upload/ -- the organisation's
     own domain, so a station needs no other host name in its firewall rules or TLS trust."""
-    from apps.tenants.selectors import current_organization
 
     org = current_organization()
     domain = org.primary_domain.domain if org is not None and org.primary_domain else settings.BASE_DOMAIN

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from apps.payments.gateways.adyen_gateway import AdyenGateway
 from apps.payments.gateways.base import (
     Gateway,
     GatewayEvent,
@@ -9,6 +10,8 @@ from apps.payments.gateways.base import (
     GatewayUnavailable,
     InvalidSignature,
 )
+from apps.payments.gateways.stripe_gateway import StripeGateway
+from apps.payments.platform import platform_credentials, platform_live
 
 __all__ = [
     "Gateway",
@@ -52,8 +55,6 @@ def credentials_for(config) -> dict:
     """The platform's credentials (environment) when the organisation uses the platform account,
     else its own (decrypted)."""
     if config.use_platform:
-        from apps.payments.platform import platform_credentials
-
         creds = platform_credentials(config.provider)
         if creds is None:
             raise LookupError("The platform's payment account is not configured any more.")
@@ -63,8 +64,6 @@ def credentials_for(config) -> dict:
 
 def is_live(config) -> bool:
     if config.use_platform:
-        from apps.payments.platform import platform_live
-
         return platform_live()
     return config.live
 
@@ -85,9 +84,6 @@ def client_settings(config) -> dict | None:
 
 
 def gateway_for(config) -> Gateway:
-    from apps.payments.gateways.adyen_gateway import AdyenGateway
-    from apps.payments.gateways.stripe_gateway import StripeGateway
-
     classes = {"stripe": StripeGateway, "adyen": AdyenGateway}
     if config is None or config.provider not in classes:
         raise LookupError("This organisation has no payment gateway configured.")
@@ -98,9 +94,6 @@ def gateway_for(config) -> Gateway:
 
 def platform_gateway(provider: str) -> Gateway:
     """The platform's own account (webhook verification for the shared endpoint)."""
-    from apps.payments.gateways.adyen_gateway import AdyenGateway
-    from apps.payments.gateways.stripe_gateway import StripeGateway
-    from apps.payments.platform import platform_credentials, platform_live
 
     creds = platform_credentials(provider)
     classes = {"stripe": StripeGateway, "adyen": AdyenGateway}

@@ -15,9 +15,12 @@ import logging
 
 from django.db import transaction as db_transaction
 
+from apps.charging.models import Transaction
+from apps.charging.remote import remote_stop
 from apps.payments import gateways
 from apps.payments.models import Payment
 from apps.payments.selectors import card_for_sessions, gateway_config
+from apps.payments.services.sessions import _owed_without_hold, payment_link_by_id_tag, payment_preauthorize_session
 
 log = logging.getLogger(__name__)
 Status = Payment.Status
@@ -30,8 +33,6 @@ def payment_on_transaction_started(*, transaction_id: int, stop_on_decline: bool
     A pay-first hold (a QR guest) is linked instead. A declined hold is recorded for finance and,
     with `stop_on_decline`, the session is stopped remotely. Raises GatewayUnavailable when the
     gateway could not be reached: the task retries with the same idempotency key."""
-    from apps.charging.models import Transaction
-    from apps.payments.services.sessions import payment_link_by_id_tag, payment_preauthorize_session
 
     tx = Transaction.objects.select_related("id_token__owner", "charge_point").filter(pk=transaction_id).first()
     if tx is None:
@@ -65,7 +66,6 @@ def payment_declined(*, payment: Payment, stop: bool = True) -> None:
     """A card on file refused the hold: noted on the payment (listed under "needs attention");
     if the CDR is already there its cost becomes owed; and the session, still running, is
     stopped remotely (after commit, by a task: a stop waits for the charger's answer)."""
-    from apps.payments.services.sessions import _owed_without_hold
 
     log.warning("card-on-file hold %s declined: %s", payment.merchant_reference, payment.last_error)
     note = f"Pre-authorisation on the card on file declined: {payment.last_error or 'no reason given'}."
@@ -92,22 +92,8 @@ def payment_stop_unpaid_session(*, payment_id: int) -> str:
     if tx.status != tx.Status.ACTIVE or not tx.transaction_id:
         return "already ended"
     try:
-        from apps.charging.remote import remote_stop
-    except ImportError:  # before apps.charging.remote existed: OCPP 1.6 only
-        remote_stop = None
-    try:
-        if remote_stop is not None:
-            result = remote_stop(transaction=tx, source="payment", timeout=30)
-        else:
-            from apps.csms.commands import command_send
-
-            result = command_send(
-                charge_point=tx.charge_point,
-                action="RemoteStopTransaction",
-                payload={"transactionId": int(tx.transaction_id)},
-                timeout=30,
-                source="payment",
-            )
+        # The protocol's own stop (1.6 RemoteStopTransaction, 2.x RequestStopTransaction).
+        result = remote_stop(transaction=tx, source="payment", timeout=30)
         outcome = f"{getattr(result, 'status', '')} {getattr(result, 'response', '') or ''}".strip()
     except Exception as exc:  # an invalid command or charger gone: noted, never raised to Celery
         log.exception("could not stop unpaid session %s", tx.pk)

@@ -23,6 +23,8 @@ from apps.payments.gateways.base import CardDetails, GatewayEvent
 from apps.payments.models import GatewayCustomer, SavedCard, SessionPaymentChoice
 from apps.payments.platform import reference_prefix
 from apps.payments.selectors import gateway_account, gateway_config
+from apps.payments.services.sessions import REFERENCE_PLACEHOLDER
+from apps.wallets.selectors import organization_currency
 
 CardStatus = SavedCard.Status
 DISPLAY_FIELDS = ("brand", "last4", "exp_month", "exp_year")
@@ -60,8 +62,6 @@ def card_customer_get_or_create(*, user, config=None) -> GatewayCustomer:
 def card_setup_start(*, user, return_url: str) -> SavedCard:
     """Start saving a card: returns a pending SavedCard carrying (not stored) what the browser's
     SDK needs: `client_secret` (Stripe SetupIntent) or `client_action["session"]` (Adyen)."""
-    from apps.payments.services.sessions import REFERENCE_PLACEHOLDER
-    from apps.wallets.selectors import organization_currency
 
     config = gateway_config()
     gateway = gateways.gateway_for(config)
@@ -97,7 +97,6 @@ def _setup_call(gateway, card: SavedCard, currency: str, return_url: str):
 def card_setup_resume(*, card: SavedCard, return_url: str) -> SavedCard:
     """What the browser needs to show the form again (reload, new browser session): the start
     call repeated with its idempotency key, so the gateway answers what it answered first."""
-    from apps.wallets.selectors import organization_currency
 
     card.client_secret, card.client_action = "", None
     if card.status != CardStatus.PENDING:

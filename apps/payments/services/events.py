@@ -13,9 +13,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.payments.gateways.base import GatewayEvent
-from apps.payments.models import Payment, PaymentOperation, WebhookEvent
+from apps.payments.models import Payment, PaymentOperation, SavedCard, WebhookEvent
+from apps.payments.services.card_on_file import payment_declined
+from apps.payments.services.cards import card_event_apply
 from apps.payments.services.refunds import refund_release
 from apps.payments.signals import hold_authorized_after_commit
+from apps.wallets.services import wallet_topup_confirm
 
 Status = Payment.Status
 OpStatus = PaymentOperation.Status
@@ -58,7 +61,6 @@ def _find_payment(provider: str, event: GatewayEvent) -> Payment | None:
 def _find_card(event: GatewayEvent):
     """The card being saved that an event is about: by our setup reference (`...card-<hex>`),
     else (an Adyen RECURRING_CONTRACT without it) by the zero-value authorisation's pspReference."""
-    from apps.payments.models import SavedCard
 
     cards = SavedCard.objects.select_related("customer")
     if "card-" in event.merchant_reference:
@@ -73,8 +75,6 @@ def _find_card(event: GatewayEvent):
 def _apply(provider: str, event: GatewayEvent) -> str:
     card = _find_card(event)
     if card is not None:
-        from apps.payments.services.cards import card_event_apply
-
         return card_event_apply(card=card, event=event)
     if event.kind in ("card_saved", "card_failed"):
         return "ignored: unknown card"
@@ -115,8 +115,6 @@ def _apply(provider: str, event: GatewayEvent) -> str:
     if kind == "failed":
         n = Payment.objects.filter(pk=payment.pk, status=Status.PENDING).update(status=Status.FAILED)
         if n and payment.kind == Payment.Kind.SESSION and payment.saved_card_id:
-            from apps.payments.services.card_on_file import payment_declined
-
             payment.refresh_from_db()
             payment_declined(payment=payment)  # a card on file refused after all: stop, owe
         return "failed" if n else f"ignored: already {payment.status}"
@@ -154,8 +152,6 @@ def _captured(payment: Payment, event: GatewayEvent) -> str:
     if n:
         _after_capture(payment, fee_known=event.fee is not None)
     if payment.kind == Payment.Kind.TOPUP and payment.wallet_id:
-        from apps.wallets.services import wallet_topup_confirm
-
         # Idempotent per payment on its own: a capture seen twice credits once.
         wallet_topup_confirm(
             account=payment.wallet,

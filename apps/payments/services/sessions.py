@@ -19,6 +19,8 @@ from apps.payments.models import Payment, PaymentOperation
 from apps.payments.platform import reference_prefix
 from apps.payments.selectors import gateway_config
 from apps.payments.signals import hold_authorized_after_commit
+from apps.wallets.models import GroupWallet
+from apps.wallets.selectors import group_may_top_up, organization_currency
 
 log = logging.getLogger(__name__)
 Status = Payment.Status
@@ -70,7 +72,6 @@ def payment_preauthorize_session(
     the gateway's "pending") is a decline."""
     config = gateway_config()
     gateway = gateways.gateway_for(config)
-    from apps.wallets.selectors import organization_currency
 
     try:
         with db_transaction.atomic():
@@ -279,8 +280,6 @@ def payment_topup_start(
 ) -> Payment:
     """Start a wallet top-up (captured at once). The wallet is credited only when the gateway's
     webhook confirms the money (apps.payments.services.events)."""
-    from apps.wallets.models import GroupWallet
-    from apps.wallets.selectors import group_may_top_up
 
     group = GroupWallet.objects.filter(account=account).first()
     if group is not None and not group_may_top_up(group=group, user=user):
@@ -355,7 +354,6 @@ def payment_hold_start(*, merchant_reference_seed: str, id_tag: str, email: str,
     retried request makes one hold."""
     config = gateway_config()
     gateway = gateways.gateway_for(config)
-    from apps.wallets.selectors import organization_currency
 
     reference = f"{reference_prefix()}guest-{merchant_reference_seed}"
     try:

@@ -16,6 +16,7 @@ from apps.billing import selectors, services
 from apps.billing.forms import FinanceFilterForm
 from apps.billing.models import ChargeDetailRecord, Invoice
 from apps.billing.pdf import invoice_pdf
+from apps.payments.selectors import driver_session_payments
 from apps.portal.billing.forms import CreditNoteForm
 
 KIND_PAGES = {
@@ -292,7 +293,6 @@ def my_receipts(request):
     """A driver's own receipts and credit notes."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    from apps.payments.selectors import driver_session_payments
 
     invoices = Paginator(selectors.invoice_for_driver(user=request.user), 50).get_page(request.GET.get("page"))
     card_payments = driver_session_payments(user=request.user)[:20]

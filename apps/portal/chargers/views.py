@@ -2,7 +2,6 @@
 message log, its connectors (physical attributes, declared before or after the charger first
 connects), and bulk import/export of chargers."""
 
-import functools
 import json
 from datetime import UTC
 
@@ -15,11 +14,18 @@ from django.views.decorators.http import require_POST
 
 from apps.accounts.permissions import CAN_OPERATE_CHARGERS, CAN_VIEW_PORTAL, role_required
 from apps.chargers import selectors, services
-from apps.chargers.models import ChargePoint, Connector
+from apps.chargers.models import ChargePoint, Connector, RegistrationStatus
+from apps.chargers.services import charge_point_update
+from apps.charging import selectors as charging_selectors
+from apps.charging.models import IdToken
+from apps.charging.remote import remote_start
+from apps.csms import selectors as csms_selectors
+from apps.csms.catalogue import catalogue_for
 from apps.csms.commands import InvalidCommand, command_send
 from apps.portal import bulk, ui
 from apps.portal.chargers.forms import ConnectorForm, DeclareForm, RegistrationForm, RemoteStartForm
 from apps.qr.services import connector_codes_ensure
+from apps.tariffs.selectors import tariff_for_charging
 
 # The buttons on a charger's page: action → (label, payload fields the form asks for).
 QUICK_COMMANDS = {
@@ -40,7 +46,10 @@ QUICK_COMMANDS = {
 @role_required(CAN_VIEW_PORTAL)
 def charger_list(request):
     q, state = request.GET.get("q", "").strip(), request.GET.get("state", "")
-    chargers = Paginator(selectors.charger_list(q=q, state=state), 50).get_page(request.GET.get("page"))
+    listed = selectors.charger_list(q=q, state=state).prefetch_related(
+        charging_selectors.active_transactions_prefetch()
+    )
+    chargers = Paginator(listed, 50).get_page(request.GET.get("page"))
     context = {"chargers": chargers, "summary": selectors.network_summary(), "q": q, "state": state}
     # The page refreshes its table and summary in place every few seconds (see the template's script).
     template = "portal/chargers/_live.html" if request.GET.get("partial") else "portal/chargers/list.html"
@@ -50,8 +59,6 @@ def charger_list(request):
 def _v2_panel(charge_point: ChargePoint, connectors) -> dict:
     """What the 2.x command panel offers: the station's EVSEs and connectors (as reported
     by StatusNotification), its version's triggers, id token types and commands."""
-    from apps.charging.models import IdToken
-    from apps.csms.catalogue import catalogue_for
 
     pairs = sorted({(c.evse_id, c.connector_id) for c in connectors if c.evse_id and c.connector_id})
     # The action catalogue, not the protocol adapter: the page needs the version's commands only.
@@ -59,24 +66,10 @@ def _v2_panel(charge_point: ChargePoint, connectors) -> dict:
     return {
         "evses": sorted({e for e, _ in pairs}),
         "connectors": pairs,
-        "triggers": list(_schema_enum(entry.version, "TriggerMessageRequest", "MessageTriggerEnumType")),
+        "triggers": list(entry.triggers) if entry else [],
         "token_types": [t for t in IdToken.Type.values if t != IdToken.Type.NO_AUTHORIZATION],
         "actions": sorted(entry.outbound) if entry else [],
     }
-
-
-@functools.lru_cache(maxsize=64)
-def _schema_enum(version: str, schema: str, definition: str) -> tuple[str, ...]:
-    """The values of one enum in the ocpp library's JSON schema for a 2.x version. Read once
-    per process: the schema files never change while it runs (module-level cache; a cache
-    defined inside the function, as before, was new on every call and never hit)."""
-    from pathlib import Path
-
-    import ocpp
-
-    folder = {"2.0.1": "v201", "2.1": "v21"}[version]
-    data = json.loads((Path(ocpp.__file__).parent / folder / "schemas" / f"{schema}.json").read_text())
-    return tuple(data["definitions"][definition]["enum"])
 
 
 @role_required(CAN_VIEW_PORTAL)
@@ -84,7 +77,11 @@ def charger_detail(request, identity):
     charge_point = ui.charger_or_404(identity)
     context = {
         "cp": charge_point,
-        **selectors.charger_detail(charge_point=charge_point),
+        **selectors.charger_state(charge_point=charge_point),
+        "live_power": charging_selectors.live_power(charge_point=charge_point),
+        "transactions": charging_selectors.recent_transactions(charge_point=charge_point),
+        "commands": csms_selectors.recent_commands(charge_point=charge_point),
+        "log_messages": csms_selectors.message_search(charge_point=charge_point)[:15],
         "quick_commands": QUICK_COMMANDS,
         "can_operate": request.user.role in CAN_OPERATE_CHARGERS,
         "last_result": request.session.pop(f"cmd-result-{charge_point.pk}", None),
@@ -97,8 +94,6 @@ def charger_detail(request, identity):
     context["qr_codes"] = connector_codes_ensure(charge_point=charge_point)
     # What an anonymous driver would pay at each EVSE now (members may get their group's price).
     from django.utils import timezone
-
-    from apps.tariffs.selectors import tariff_for_charging
 
     now = timezone.now()
     context["tariffs"] = [
@@ -151,7 +146,6 @@ def _remember_result(request, charge_point, action, result) -> None:
 def _remote_start_from_form(request, charge_point):
     """2.x "Start": through apps.charging.remote so the request gets its remoteStartId
     (and the transaction the station then reports is tied to it)."""
-    from apps.charging.remote import remote_start
 
     identity = charge_point.identity
     form = RemoteStartForm(request.POST)
@@ -278,8 +272,6 @@ def charger_registration(request, identity):
     """Accept or reject a charger that registered itself as Pending. An accepted charger that
     is connected is asked to boot again at once (TriggerMessage BootNotification) instead
     of waiting for its next retry."""
-    from apps.chargers.models import RegistrationStatus
-    from apps.chargers.services import charge_point_update
 
     charge_point = ui.charger_or_404(identity)
     form = RegistrationForm(request.POST)
@@ -308,7 +300,7 @@ def charger_registration(request, identity):
 def charger_messages(request, identity):
     charge_point = ui.charger_or_404(identity)
     q, action = request.GET.get("q", "").strip(), request.GET.get("action", "").strip()
-    page = Paginator(selectors.message_search(charge_point=charge_point, q=q, action=action), 100)
+    page = Paginator(csms_selectors.message_search(charge_point=charge_point, q=q, action=action), 100)
     return render(
         request,
         "portal/chargers/messages.html",

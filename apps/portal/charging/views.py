@@ -4,8 +4,11 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 
 from apps.accounts.permissions import CAN_VIEW_PORTAL, role_required
+from apps.billing.selectors import cdr_original, running_cost
+from apps.chargers.models import Location
 from apps.charging import selectors
 from apps.charging.models import Transaction
+from apps.charging.transaction_events import transaction_events
 from apps.portal.charging.forms import SessionFilterForm
 
 
@@ -15,8 +18,6 @@ def _session_filters(request) -> dict:
 
 @role_required(CAN_VIEW_PORTAL)
 def session_list(request):
-    from apps.chargers.models import Location
-
     filters = _session_filters(request)
     sessions = Paginator(selectors.session_list(**filters), 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -38,13 +39,11 @@ def session_list(request):
 def session_detail(request, pk):
     tx = get_object_or_404(Transaction.objects.select_related("charge_point", "id_token"), pk=pk)
     series = selectors.session_energy_series(transaction=tx)
-    from apps.billing.selectors import cdr_original, running_cost
 
     cdr = cdr_original(transaction_id=tx.pk)
     cost = None if cdr is not None else running_cost(transaction=tx)
     timeline = selectors.session_timeline(transaction=tx)
     idle = selectors.session_idle_seconds(transaction=tx, series=series)
-    from apps.charging.transaction_events import transaction_events
 
     # OCPP 2.x: the TransactionEvents as the station numbered them (seqNo), gaps shown.
     events = transaction_events(transaction=tx) if tx.is_v2 else []

@@ -5,10 +5,9 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
 from apps.accounts.models import Role
-from apps.accounts.permissions import (
-    CAN_VIEW_PORTAL,
-)
+from apps.accounts.permissions import CAN_VIEW_PORTAL
 from apps.accounts.selectors import dashboard_figures
+from apps.tenants.models import Organization
 
 
 @login_required
@@ -17,4 +16,7 @@ def home(request):
         return render(request, "portal/driver_home.html")
     if request.user.role not in CAN_VIEW_PORTAL:
         raise PermissionDenied
-    return render(request, "portal/dashboard.html", {"figures": dashboard_figures(organization=request.tenant)})
+    reseller = request.tenant.kind == Organization.Kind.RESELLER
+    figures = dashboard_figures(reseller=reseller)
+    figures["children"] = request.tenant.children.count() if reseller else None
+    return render(request, "portal/dashboard.html", {"figures": figures})

@@ -7,6 +7,7 @@ import json
 
 from django import forms
 
+from apps.csms.protocol import CALL, V2_ERRORS, FrameError, validate
 from apps.devicemodel.models import VendorTemplate
 from apps.devicemodel.vendortemplates import (
     template_lines_format,
@@ -69,7 +70,6 @@ class VendorTemplateForm(forms.ModelForm):
             value = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise forms.ValidationError(f"Not JSON: {exc}") from None
-        from apps.csms.protocol import CALL, V2_ERRORS, FrameError, validate
 
         try:
             validate(version="2.0.1", message_type=CALL, action="SetNetworkProfile", payload=value, errors=V2_ERRORS)

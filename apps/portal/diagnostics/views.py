@@ -18,6 +18,8 @@ from django.views.decorators.http import require_POST
 
 from apps.accounts.permissions import ADMIN_ROLES, CAN_OPERATE_CHARGERS, role_required
 from apps.chargers.models import ChargePoint, Location
+from apps.charging.models import IdToken
+from apps.csms.commands import send_command
 from apps.diagnostics import selectors
 from apps.diagnostics import services as diag
 from apps.diagnostics.models import DisplayMessage, LogRequest, StationEvent, StationRequest
@@ -458,8 +460,6 @@ def location_display_message(request, pk):
     each charger's answer lands in its command history and display list."""
     from django.db import transaction
 
-    from apps.csms.commands import send_command
-
     location = get_object_or_404(Location, pk=pk)
     chargers = list(selectors.v2_chargers_at(location_id=location.pk))
     if request.method == "POST":
@@ -496,7 +496,6 @@ def location_display_message(request, pk):
 def token_customer_information(request, pk):
     """From a card's page: which chargers could hold data about this token (the OCPP 2.x
     ones; 1.6 has no CustomerInformation), each linking to its prefilled request form."""
-    from apps.charging.models import IdToken
 
     token = get_object_or_404(IdToken, pk=pk)
     chargers = selectors.v2_chargers()

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from apps.accounts.permissions import CAN_MANAGE_ORGANIZATION, CAN_MOVE_MONEY, CAN_VIEW_MONEY, role_required
 from apps.payments import gateways, selectors, services
 from apps.payments.gateways.base import GatewayUnavailable
-from apps.payments.models import Payment, SavedCard
+from apps.payments.models import Payment, SavedCard, SessionPaymentChoice
 from apps.payments.platform import platform_providers
 from apps.payments.services.sessions import REFERENCE_PLACEHOLDER
 from apps.portal.payments.forms import GatewayForm, PreferenceForm, RefundForm
@@ -228,8 +228,6 @@ def _error(request, exc) -> None:
 
 @_signed_in
 def my_cards(request):
-    from apps.payments.models import SessionPaymentChoice
-
     config = selectors.gateway_config()
     cards = list(selectors.cards_for_user(user=request.user))
     for card in cards:

@@ -17,9 +17,12 @@ from xhtml2pdf import pisa
 from apps.accounts.permissions import CAN_VIEW_PORTAL, role_required
 from apps.chargers.models import Location
 from apps.payments.gateways.base import GatewayUnavailable
+from apps.payments.selectors import gateway_config
+from apps.payments.services import payment_refresh
 from apps.portal import ui
 from apps.qr import guest, selectors, services
 from apps.qr.models import ConnectorCode, GuestSession
+from apps.wallets.selectors import organization_currency
 from apps.wallets.services import new_key
 
 
@@ -119,9 +122,6 @@ def analytics(request):
 
 
 def guest_preauth():
-    from apps.payments.selectors import gateway_config
-    from apps.wallets.selectors import organization_currency
-
     config = gateway_config()
     return {"amount": config.preauth_amount, "currency": organization_currency()} if config else None
 
@@ -197,8 +197,6 @@ def guest_status(request, token):
     gateway now rather than wait for its webhook (synchronous confirmation)."""
     session = _guest(token)
     if request.method == "POST" and session.payment_id:
-        from apps.payments.services import payment_refresh
-
         try:
             payment_refresh(payment=session.payment)
         except (LookupError, GatewayUnavailable):

@@ -286,8 +286,6 @@ def topup(request):
         if choice == "own":
             account = wallet_get_or_create(user=request.user)
         else:
-            from apps.wallets.models import LedgerAccount
-
             account = get_object_or_404(LedgerAccount, pk=int(choice))
         try:
             payment = payment_topup_start(

@@ -1,9 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
-from django_tenants.utils import schema_context
+from django_tenants.utils import get_tenant_model, schema_context
 
 from apps.accounts.models import User
 from apps.accounts.services import api_token_create
-from apps.tenants.models import Organization
 
 
 class Command(BaseCommand):
@@ -15,7 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="CLI token")
 
     def handle(self, *args, **opts):
-        org = Organization.objects.filter(slug=opts["organization_slug"]).first()
+        org = get_tenant_model().objects.filter(slug=opts["organization_slug"]).first()
         if org is None:
             raise CommandError(f"No organisation with slug {opts['organization_slug']!r}.")
         with schema_context(org.schema_name):
