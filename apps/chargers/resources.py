@@ -15,6 +15,7 @@ from apps.chargers import ocpi
 from apps.chargers import services as charger_services
 from apps.chargers.models import ChargePoint, Location
 from apps.chargers.passwords import validate_charger_password
+from apps.core.exports import SpreadsheetSafeExportMixin
 
 
 class JSONCellWidget(widgets.Widget):
@@ -71,7 +72,7 @@ class AllOrNothingMixin:
 _KEEP_WHEN_BLANK_LOCATION = ("country", "time_zone", "publish", "charging_when_closed")
 
 
-class LocationResource(AllOrNothingMixin, resources.ModelResource):
+class LocationResource(SpreadsheetSafeExportMixin, AllOrNothingMixin, resources.ModelResource):
     """Locations with every OCPI field; JSON columns for the list-shaped ones.
 
     A row with an id updates that location; without one, a row updates the one
@@ -208,7 +209,7 @@ def connectors_render(charge_point: ChargePoint) -> str:
     return ";".join(items)
 
 
-class ChargePointResource(AllOrNothingMixin, resources.ModelResource):
+class ChargePointResource(SpreadsheetSafeExportMixin, AllOrNothingMixin, resources.ModelResource):
     """Chargers for bulk onboarding. The password column is import-only: it is hashed by
     the service and never exported (the hash stays in the database)."""
 

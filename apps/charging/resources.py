@@ -8,9 +8,10 @@ from import_export import fields, resources, widgets
 from apps.accounts.models import User
 from apps.charging.locallists import local_lists_token_changed
 from apps.charging.models import IdToken
+from apps.core.exports import SpreadsheetSafeExportMixin
 
 
-class IdTokenResource(resources.ModelResource):
+class IdTokenResource(SpreadsheetSafeExportMixin, resources.ModelResource):
     owner_email = fields.Field(
         attribute="owner", column_name="owner_email", widget=widgets.ForeignKeyWidget(User, field="email")
     )

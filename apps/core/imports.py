@@ -63,6 +63,7 @@ def import_run(*, resource_class, dataset: tablib.Dataset, dry_run: bool) -> Imp
     # Validation errors must roll everything back too (not only exceptions).
     result = resource.import_data(dataset, dry_run=True, use_transactions=True, rollback_on_validation_errors=True)
     rows = _report_rows(result, dataset)
+    _report_duplicates(rows, dataset, resource.get_import_id_fields())
     applied = False
     if not dry_run and not any(r.errors for r in rows):
         result = resource.import_data(dataset, dry_run=False, use_transactions=True, rollback_on_validation_errors=True)
@@ -72,6 +73,28 @@ def import_run(*, resource_class, dataset: tablib.Dataset, dry_run: bool) -> Imp
         # E.g. cards are saved without the services: the resource tells local lists once.
         resource.after_apply()
     return ImportReport(headers=list(dataset.headers or []), rows=rows, applied=applied)
+
+
+def _report_duplicates(rows: list[RowReport], dataset: tablib.Dataset, id_fields) -> None:
+    """A key twice in one file (the same charger identity, card or location id) is an error
+    on its later rows: otherwise the last row would silently win over the first. Keys compare
+    as OCPP's CiString does: trimmed, case-insensitive. Rows without a key (new locations)
+    are never duplicates."""
+    headers = list(dataset.headers or [])
+    columns = [headers.index(f) for f in id_fields if f in headers]
+    if not columns:
+        return
+    first_seen: dict[tuple, int] = {}
+    for report, values in zip(rows, dataset, strict=True):
+        key = tuple(str(values[c] if values[c] is not None else "").strip().casefold() for c in columns)
+        if not any(key):
+            continue
+        if key in first_seen:
+            shown = ", ".join(f"{id_fields[i]} {values[c]!r}" for i, c in enumerate(columns))
+            report.action = "error"
+            report.errors.append(f"Duplicate of row {first_seen[key]} ({shown}): each may appear once per file.")
+        else:
+            first_seen[key] = report.number
 
 
 def _report_rows(result, dataset) -> list[RowReport]:

@@ -219,3 +219,58 @@ def test_imports_stay_in_their_tenant(tenant_a, tenant_b, operator, make_user, l
     # "Depot" exists only in alpha: beta's import cannot reach it.
     body = _upload(other, "/chargers/import/", CHARGERS_GOOD).content.decode()
     assert "no location" in body and _chargers(tenant_b) == {}
+
+
+def test_a_previewed_file_waits_encrypted_outside_the_session_store(tenant_a, operator, monkeypatch):
+    from django.contrib.sessions.models import Session
+    from django.core.cache import cache
+
+    from apps.portal import bulk
+
+    _upload(operator, "/chargers/import/", CHARGERS_GOOD)
+    with schema_context(tenant_a.schema_name):
+        stored = [s.get_decoded() for s in Session.objects.all()]
+    session_text = json.dumps(stored)
+    # Before: the file, passwords included, sat base64-encoded in the session for two weeks.
+    assert base64.b64encode(CHARGERS_GOOD.encode()).decode()[:40] not in session_text
+    assert PW1 not in session_text
+    token = operator.session["import_file_chargers"]
+    raw = cache.get(f"import-preview:{token}")
+    assert raw and PW1 not in raw and base64.b64encode(PW1.encode()).decode()[:12] not in raw
+    assert bulk.PREVIEW_SECONDS <= 3600
+    # Confirming applies exactly the previewed file and drops it.
+    assert operator.post("/chargers/import/", {"confirm": "1"}).status_code == 302
+    assert cache.get(f"import-preview:{token}") is None
+    assert "import_file_chargers" not in operator.session
+
+
+def test_an_expired_preview_is_not_applied(tenant_a, operator):
+    from django.core.cache import cache
+
+    _upload(operator, "/chargers/import/", CHARGERS_GOOD)
+    cache.delete(f"import-preview:{operator.session['import_file_chargers']}")  # as after PREVIEW_SECONDS
+    body = operator.post("/chargers/import/", {"confirm": "1"}).content.decode()
+    assert "expired" in body and _chargers(tenant_a) == {}
+
+
+def test_a_duplicate_identity_in_one_file_is_reported_not_last_wins(tenant_a, operator):
+    text = CHARGERS_GOOD + f"imp-1 ,Gate A again,Depot,1,{PW2},,,\n"  # CiString: the same charger
+    body = _upload(operator, "/chargers/import/", text).content.decode()
+    rows = _rows(body)
+    assert "Duplicate of row 1" in rows[4] and "Duplicate" not in rows[1]
+    operator.post("/chargers/import/", {"confirm": "1"})
+    assert _chargers(tenant_a) == {}  # all or nothing
+
+
+def test_exports_cannot_carry_formulas_into_a_spreadsheet(tenant_a, operator):
+    with schema_context(tenant_a.schema_name):
+        formula = '=HYPERLINK("http://evil.example","x")'
+        charge_point_create(identity="CP-FORMULA", security_profile=0, name=formula, vendor="+1+1")
+        charge_point_create(identity="CP-PLAIN", security_profile=0, name="Gate - west", vendor="@home")
+    text = operator.get("/chargers/export.csv").content.decode()
+    assert "'=HYPERLINK" in text and ",'+1+1," in text and ",'@home" in text
+    assert "Gate - west" in text  # only a leading sign is a formula
+    sheet = openpyxl.load_workbook(io.BytesIO(operator.get("/chargers/export.xlsx").content)).active
+    names = {row[1].value for row in sheet.iter_rows(min_row=2)}
+    assert '\'=HYPERLINK("http://evil.example","x")' in names
+    assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)

@@ -1,8 +1,6 @@
 """Finance pages under /billing/: CDRs, invoices and credit notes with filters and CSV export,
 an invoice's detail and PDF, credit notes; and the driver's own receipts."""
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,6 +14,7 @@ from apps.billing import selectors, services
 from apps.billing.forms import FinanceFilterForm
 from apps.billing.models import ChargeDetailRecord, Invoice
 from apps.billing.pdf import invoice_pdf
+from apps.core import exports
 from apps.payments.selectors import driver_session_payments
 from apps.portal.billing.forms import CreditNoteForm
 
@@ -43,7 +42,7 @@ class _Echo:
 
 def _csv(filename: str, header: list[str], rows) -> StreamingHttpResponse:
     """Streamed: an organisation may have years of records."""
-    writer = csv.writer(_Echo())
+    writer = exports.csv_writer(_Echo())
     response = StreamingHttpResponse(_rows(writer, header, rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -9,6 +9,7 @@ from apps.chargers.models import Location
 from apps.charging import selectors
 from apps.charging.models import Transaction
 from apps.charging.transaction_events import transaction_events
+from apps.core import exports
 from apps.portal.charging.forms import SessionFilterForm
 
 
@@ -65,7 +66,6 @@ def session_detail(request, pk):
 @role_required(CAN_VIEW_PORTAL)
 def session_export(request):
     """The filtered session list as CSV (streamed: an operator may have years of sessions)."""
-    import csv
 
     from django.http import StreamingHttpResponse
 
@@ -74,7 +74,7 @@ def session_export(request):
             return value
 
     qs = selectors.session_list(**_session_filters(request))
-    writer = csv.writer(Echo())
+    writer = exports.csv_writer(Echo())
 
     def rows():
         yield writer.writerow(

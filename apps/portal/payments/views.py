@@ -8,8 +8,6 @@ remove (detached at the gateway), choose whether sessions are paid by card; and 
 card payments per session (/payments/my/): holds, captures, releases. The gateways' webhooks
 are machine endpoints and stay in apps/payments (webhooks.py, urls.py)."""
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,6 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apps.accounts.permissions import CAN_MANAGE_ORGANIZATION, CAN_MOVE_MONEY, CAN_VIEW_MONEY, role_required
+from apps.core import exports
 from apps.payments import gateways, selectors, services
 from apps.payments.gateways.base import GatewayUnavailable
 from apps.payments.models import Payment, SavedCard, SessionPaymentChoice
@@ -110,7 +109,7 @@ class _Echo:
 def reconciliation_export(request):
     rows = selectors.reconciliation(**PeriodForm(request.GET).period())
     header = ["day_utc", "currency", "operation", "count", "succeeded", "pending", "failed", "amount", "fees"]
-    writer = csv.writer(_Echo())
+    writer = exports.csv_writer(_Echo())
 
     def stream():
         yield writer.writerow(header)

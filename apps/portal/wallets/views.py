@@ -8,7 +8,6 @@ Topping up a wallet by card in the browser: choose the amount, enter the card in
 gateway's own form (Stripe Payment Element / Adyen Drop-in), then wait for the gateway's
 webhook, which alone credits the wallet (apps.payments.services.events)."""
 
-import csv
 import datetime as dt
 
 from django.contrib import messages
@@ -22,6 +21,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apps.accounts.permissions import CAN_MOVE_MONEY, CAN_VIEW_MONEY, role_required, user_has_role
+from apps.core import exports
 from apps.core.money import quantize
 from apps.payments import gateways
 from apps.payments.gateways.base import GatewayUnavailable
@@ -43,7 +43,7 @@ class _Echo:
 
 
 def _csv_rows(rows):
-    writer = csv.writer(_Echo())
+    writer = exports.csv_writer(_Echo())
     yield writer.writerow(CSV_HEADER)
     for line, running in rows:
         e = line.entry
