@@ -85,7 +85,7 @@ class RemoteStartAdmin(admin.ModelAdmin):
 
 @admin.register(ChargingSettings, site=operator_admin_site)
 class ChargingSettingsAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "master_pass_group_id", "cost_update_minutes")
+    list_display = ("__str__", "master_pass_group_id", "cost_update_minutes", "unreported_end_hours")
 
     def has_add_permission(self, request):
         return not ChargingSettings.objects.exists()
