@@ -27,7 +27,7 @@ from apps.charging.selectors import (
     token_has_active_transaction,
     transactions_inactive,
 )
-from apps.core.db import savepoint_if_nested, update_returning
+from apps.core.db import savepoint_if_nested
 from apps.core.events import publish
 
 # OCPP 1.6 SampledValue defaults (section 7.45): stored explicitly so readers need not know them.
@@ -229,7 +229,7 @@ def transaction_stop(
         )
         if completed is None:
             return None, info
-        tx_pk, connector_id = completed
+        tx_pk, connector_id, was_closed = completed
         if transaction_data:
             meter_values_record(
                 charge_point_id=charge_point_id,
@@ -237,6 +237,11 @@ def transaction_stop(
                 transaction_pk=tx_pk,
                 meter_values=transaction_data,
             )
+        if was_closed:
+            # The real stop of a transaction we closed for want of it (transaction_close_superseded,
+            # the sweep): its figures replace ours, and billing corrects the CDR it already made.
+            publish(TransactionFiguresChanged(transaction_pk=tx_pk, completed=True))
+            return tx_pk, info
         # Billing prices it (CDR, receipt) after commit, off the OCPP hot path; a billing
         # failure never turns into an error answer to the charger.
         publish(
@@ -247,19 +252,31 @@ def transaction_stop(
         return tx_pk, info
 
 
-def _transaction_complete(*, charge_point_id: int, transaction_id: str, **values) -> tuple[int, int] | None:
-    """Complete the charger's transaction unless it is unknown or already completed, in one
-    UPDATE ... RETURNING (the row stays locked until commit, as select_for_update did): the
-    (pk, connector_id) it completed, or None. A SELECT FOR UPDATE, a model instance and a
-    save() cost three times as much on every StopTransaction."""
+def _transaction_complete(*, charge_point_id: int, transaction_id: str, **values) -> tuple[int, int, bool] | None:
+    """Complete the charger's transaction unless it is unknown or already completed (other
+    than by us for want of its stop: stop_missing), in one UPDATE ... RETURNING (the row
+    stays locked until commit, as select_for_update did): the (pk, connector_id, whether we
+    had closed it) it completed, or None. A SELECT FOR UPDATE, a model instance and a save()
+    cost three times as much on every StopTransaction."""
     values["status"] = Transaction.Status.COMPLETED
-    return update_returning(
-        Transaction,
-        values,
-        where="charge_point_id = %s AND transaction_id = %s AND status <> %s",
-        params=[charge_point_id, transaction_id, Transaction.Status.COMPLETED],
-        returning="id, connector_id",
-    )
+    values["stop_missing"] = False
+    qn = connection.ops.quote_name
+    fields = [Transaction._meta.get_field(name) for name in values]
+    table = qn(Transaction._meta.db_table)
+    with connection.cursor() as cursor:
+        # Joined to itself: RETURNING gives the new row, `old` the row as it was.
+        cursor.execute(
+            f"UPDATE {table} t SET {', '.join(f'{qn(f.column)} = %s' for f in fields)} FROM {table} old "
+            "WHERE old.id = t.id AND t.charge_point_id = %s AND t.transaction_id = %s "
+            "AND (t.status <> %s OR t.stop_missing) RETURNING t.id, t.connector_id, old.stop_missing",
+            [
+                *(f.get_db_prep_save(values[f.name], connection) for f in fields),
+                charge_point_id,
+                transaction_id,
+                Transaction.Status.COMPLETED,
+            ],
+        )
+        return cursor.fetchone()
 
 
 # --------------------------------------------------------------------------- ends never reported

@@ -431,3 +431,32 @@ def test_card_running_on_another_connector_is_still_concurrent(h):
     )
     assert answer["idTagInfo"]["status"] == "ConcurrentTx"
     assert Transaction.objects.filter(charge_point=h.cp, status="Active").count() == 2
+
+
+def test_late_stop_of_a_closed_transaction_takes_over(h, published, django_capture_on_commit_callbacks):
+    first = h.ok("StartTransaction", {"connectorId": 1, "idTag": "ANY", "meterStart": 1000, "timestamp": ts(NOW)})
+    h.ok(
+        "StartTransaction",
+        {"connectorId": 1, "idTag": "ANY", "meterStart": 5000, "timestamp": ts(NOW + timedelta(hours=1))},
+    )
+    old = Transaction.objects.get(transaction_id=str(first["transactionId"]))
+    assert (old.stop_missing, old.meter_stop) == (True, 1000)
+    stop = {
+        "transactionId": first["transactionId"],
+        "meterStop": 4000,
+        "timestamp": ts(NOW + timedelta(minutes=30)),
+        "reason": "PowerLoss",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        h.ok("StopTransaction", stop)
+        h.ok("StopTransaction", stop)  # a retry changes nothing
+    old.refresh_from_db()
+    assert (old.stop_missing, old.stop_reason, old.meter_stop) == (False, "PowerLoss", 4000)
+    assert old.stopped_at == NOW + timedelta(minutes=30)
+    # Billing corrects the CDR it made at the close; the session does not end twice.
+    kinds = [
+        (type(e).__name__, getattr(e, "completed", None))
+        for e in published
+        if getattr(e, "transaction_pk", None) == old.pk
+    ]
+    assert kinds == [("TransactionFiguresChanged", True)]
