@@ -52,7 +52,7 @@ class TransactionAdmin(admin.ModelAdmin):
         "meter_stop",
         "stop_reason",
     )
-    list_filter = ("status", "stop_reason")
+    list_filter = ("status", "stop_reason", "stop_missing")
     search_fields = ("transaction_id", "id_tag", "charge_point__identity")
     date_hierarchy = "started_at"
     readonly_fields = [f.name for f in Transaction._meta.fields]
