@@ -52,7 +52,7 @@ class TransactionAdmin(admin.ModelAdmin):
         "meter_stop",
         "stop_reason",
     )
-    list_filter = ("status", "stop_reason")
+    list_filter = ("status", "stop_reason", "stop_missing")
     search_fields = ("transaction_id", "id_tag", "charge_point__identity")
     date_hierarchy = "started_at"
     readonly_fields = [f.name for f in Transaction._meta.fields]
@@ -85,7 +85,7 @@ class RemoteStartAdmin(admin.ModelAdmin):
 
 @admin.register(ChargingSettings, site=operator_admin_site)
 class ChargingSettingsAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "master_pass_group_id", "cost_update_minutes")
+    list_display = ("__str__", "master_pass_group_id", "cost_update_minutes", "unreported_end_hours")
 
     def has_add_permission(self, request):
         return not ChargingSettings.objects.exists()

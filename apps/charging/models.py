@@ -77,6 +77,12 @@ class Transaction(models.Model):
     stopped_at = models.DateTimeField(null=True, blank=True)
     stop_reason = models.CharField(max_length=32, blank=True)
     stop_id_tag = models.CharField(max_length=255, blank=True)
+    # Closed by EVzone, not by the station: its StopTransaction / Ended never arrived (the
+    # EVSE started another transaction, or the sweep found it silent). stop_reason says
+    # which (STOP_EVSE_REUSED, STOP_NO_ACTIVITY); a late real end clears it.
+    stop_missing = models.BooleanField(
+        default=False, help_text="The station never reported the end: closed by EVzone, priced from its last reading."
+    )
     # Hash of what the charger sent in StartTransaction: a retry (lost response)
     # hits the unique constraint and gets the same transactionId back.
     start_key = models.CharField(max_length=64)
@@ -107,6 +113,10 @@ class Transaction(models.Model):
         """Reported by TransactionEvent (OCPP 2.x) rather than Start/StopTransaction."""
         return self.start_key.startswith(V2_START_KEY_PREFIX)
 
+
+# Transaction.stop_reason of a transaction closed without its StopTransaction / Ended.
+STOP_EVSE_REUSED = "EVSEReused"  # the EVSE (1.6: connector) started another transaction
+STOP_NO_ACTIVITY = "NoActivity"  # silent for ChargingSettings.unreported_end_hours
 
 # Transaction.start_key of OCPP 2.x transactions: the station's own transaction id is the
 # identity (unique per station), so no hash of the start request is needed.
@@ -196,6 +206,16 @@ class ChargingSettings(models.Model):
     )
     cost_update_minutes = models.PositiveIntegerField(
         default=5, help_text="Send CostUpdated to OCPP 2.x stations every this many minutes (0: never)."
+    )
+
+    # A live session reports something well within this: meter values every few minutes, or
+    # (1.6 chargers without meter values) heartbeats while the connector stays occupied.
+    # 48 h covers a weekend-long depot or hotel session that reports nothing but its start,
+    # and still frees a card locked by a lost stop within two days.
+    unreported_end_hours = models.PositiveIntegerField(
+        default=48,
+        help_text="Close active sessions that have had no message for this many hours (0: never); "
+        "their end was lost. Priced from the last meter reading.",
     )
 
     class Meta:

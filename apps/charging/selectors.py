@@ -5,12 +5,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Count, F, Prefetch, Q, Sum
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Subquery, Sum, When
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from apps.chargers.models import ChargePoint, ConnectorStatusHistory
+from apps.chargers.models import ChargePoint, Connector, ConnectorStatusHistory
 from apps.charging.hooks import authorization_checks
-from apps.charging.models import ChargingSettings, IdToken, MeterValue, Transaction
+from apps.charging.models import ChargingSettings, IdToken, MeterValue, Transaction, TransactionEvent
 from apps.csms.models import Command
 
 
@@ -90,15 +91,72 @@ def id_token_info_for_charging(*, id_tag: str, charge_point_id: int) -> IdTokenI
 
 
 def token_has_active_transaction(
-    *, token: IdToken, exclude_charge_point_id: int | None = None, exclude_connector_id: int | None = None
+    *,
+    token: IdToken,
+    exclude_charge_point_id: int | None = None,
+    exclude_evse_id: int | None = None,
+    exclude_pk: int | None = None,
 ) -> bool:
-    """Is the token charging somewhere (else than the excluded connector)? An EXISTS, not a
-    row: StartTransaction asks this on every start, and loading a Transaction was a third
-    of the check's cost."""
+    """Is the token charging on another EVSE (ConcurrentTx)? The EVSE a transaction starts
+    on is excluded: an older transaction there is over whatever the station last said (its
+    end was lost; apps.charging.services.transaction_close_superseded closes it). An
+    EXISTS, not a row: StartTransaction asks this on every start, and loading a Transaction
+    was a third of the check's cost."""
     qs = Transaction.objects.filter(id_token=token, status=Transaction.Status.ACTIVE)
     if exclude_charge_point_id is not None:
-        qs = qs.exclude(charge_point_id=exclude_charge_point_id, connector_id=exclude_connector_id)
+        qs = qs.exclude(charge_point_id=exclude_charge_point_id, evse_id=exclude_evse_id)
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
     return qs.exists()
+
+
+# A connector in one of these states is still in use: a charger that reports it so, and is
+# online, keeps the transaction on it alive even without meter values.
+# (Not Finishing: the transaction has stopped then, only the cable is still plugged in.)
+CONNECTOR_IN_USE = ("Charging", "SuspendedEV", "SuspendedEVSE", "Occupied")
+
+
+def transactions_inactive(*, before: datetime, limit: int = 500) -> list[tuple[int, datetime]]:
+    """Active transactions with no sign of life since `before`, oldest activity first, as
+    (pk, last activity). Activity is the latest of: the start, a meter value of the
+    transaction, a TransactionEvent (2.x), a StatusNotification of its connector since the
+    start, and -- while the charger is online and still reports that connector in use --
+    the charger's last message (1.6 chargers configured to send no meter values say
+    nothing else during a session but their heartbeats)."""
+
+    def latest(qs):
+        return Subquery(qs.order_by("-timestamp").values("timestamp")[:1])
+
+    in_use = Connector.objects.filter(
+        charge_point=OuterRef("charge_point"),
+        evse_id=OuterRef("evse_id"),
+        connector_id=OuterRef("connector_id"),
+        status__in=CONNECTOR_IN_USE,
+    )
+    qs = (
+        Transaction.objects.filter(status=Transaction.Status.ACTIVE, started_at__lt=before)
+        .annotate(
+            last_reading=latest(MeterValue.objects.filter(transaction=OuterRef("pk"))),
+            last_event=latest(TransactionEvent.objects.filter(transaction=OuterRef("pk"))),
+            last_status=latest(
+                ConnectorStatusHistory.objects.filter(
+                    charge_point=OuterRef("charge_point"),
+                    evse_id=OuterRef("evse_id"),
+                    connector_id=OuterRef("connector_id"),
+                    timestamp__gte=OuterRef("started_at"),
+                )
+            ),
+            charger_seen=Case(
+                When(Q(charge_point__online=True) & Exists(in_use), then=F("charge_point__last_seen")),
+                default=None,
+            ),
+        )
+        # PostgreSQL's GREATEST ignores NULLs.
+        .annotate(last_activity=Greatest("started_at", "last_reading", "last_event", "last_status", "charger_seen"))
+        .filter(last_activity__lt=before)
+        .order_by("last_activity", "pk")
+    )
+    return list(qs.values_list("pk", "last_activity")[:limit])
 
 
 def transaction_get(*, charge_point_id: int, transaction_id: str) -> Transaction | None:

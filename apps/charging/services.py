@@ -3,7 +3,7 @@
 import hashlib
 import json
 from contextlib import nullcontext
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -11,14 +11,23 @@ from django.db import connection, transaction
 
 from apps.charging.events import TransactionAuthorised, TransactionEnded, TransactionFiguresChanged, TransactionStarted
 from apps.charging.locallists import local_lists_token_changed
-from apps.charging.models import IdToken, MeterValue, Reservation, Transaction
+from apps.charging.models import (
+    STOP_EVSE_REUSED,
+    STOP_NO_ACTIVITY,
+    IdToken,
+    MeterValue,
+    Reservation,
+    Transaction,
+)
 from apps.charging.selectors import (
     IdTokenInfo,
+    charging_settings,
     id_token_info,
     id_token_info_for_charging,
     token_has_active_transaction,
+    transactions_inactive,
 )
-from apps.core.db import savepoint_if_nested, update_returning
+from apps.core.db import savepoint_if_nested
 from apps.core.events import publish
 
 # OCPP 1.6 SampledValue defaults (section 7.45): stored explicitly so readers need not know them.
@@ -99,7 +108,9 @@ def transaction_start(
             status == IdToken.Status.ACCEPTED
             and info.token is not None
             and token_has_active_transaction(
-                token=info.token, exclude_charge_point_id=charge_point_id, exclude_connector_id=connector_id
+                token=info.token,
+                exclude_charge_point_id=charge_point_id,
+                exclude_evse_id=connector_id if evse_id is None else evse_id,
             )
         ):
             status = "ConcurrentTx"
@@ -124,6 +135,9 @@ def transaction_start(
             Reservation.objects.filter(
                 charge_point_id=charge_point_id, reservation_id=reservation_id, status=Reservation.Status.ACTIVE
             ).update(status=Reservation.Status.USED, transaction=tx)
+        transaction_close_superseded(
+            charge_point_id=charge_point_id, evse_id=tx.evse_id, transaction_pk=tx.pk, started_at=timestamp
+        )
         publish(
             TransactionStarted(
                 transaction_pk=tx.pk,
@@ -215,7 +229,7 @@ def transaction_stop(
         )
         if completed is None:
             return None, info
-        tx_pk, connector_id = completed
+        tx_pk, connector_id, was_closed = completed
         if transaction_data:
             meter_values_record(
                 charge_point_id=charge_point_id,
@@ -223,6 +237,11 @@ def transaction_stop(
                 transaction_pk=tx_pk,
                 meter_values=transaction_data,
             )
+        if was_closed:
+            # The real stop of a transaction we closed for want of it (transaction_close_superseded,
+            # the sweep): its figures replace ours, and billing corrects the CDR it already made.
+            publish(TransactionFiguresChanged(transaction_pk=tx_pk, completed=True))
+            return tx_pk, info
         # Billing prices it (CDR, receipt) after commit, off the OCPP hot path; a billing
         # failure never turns into an error answer to the charger.
         publish(
@@ -233,19 +252,114 @@ def transaction_stop(
         return tx_pk, info
 
 
-def _transaction_complete(*, charge_point_id: int, transaction_id: str, **values) -> tuple[int, int] | None:
-    """Complete the charger's transaction unless it is unknown or already completed, in one
-    UPDATE ... RETURNING (the row stays locked until commit, as select_for_update did): the
-    (pk, connector_id) it completed, or None. A SELECT FOR UPDATE, a model instance and a
-    save() cost three times as much on every StopTransaction."""
+def _transaction_complete(*, charge_point_id: int, transaction_id: str, **values) -> tuple[int, int, bool] | None:
+    """Complete the charger's transaction unless it is unknown or already completed (other
+    than by us for want of its stop: stop_missing), in one UPDATE ... RETURNING (the row
+    stays locked until commit, as select_for_update did): the (pk, connector_id, whether we
+    had closed it) it completed, or None. A SELECT FOR UPDATE, a model instance and a save()
+    cost three times as much on every StopTransaction."""
     values["status"] = Transaction.Status.COMPLETED
-    return update_returning(
-        Transaction,
-        values,
-        where="charge_point_id = %s AND transaction_id = %s AND status <> %s",
-        params=[charge_point_id, transaction_id, Transaction.Status.COMPLETED],
-        returning="id, connector_id",
+    values["stop_missing"] = False
+    qn = connection.ops.quote_name
+    fields = [Transaction._meta.get_field(name) for name in values]
+    table = qn(Transaction._meta.db_table)
+    with connection.cursor() as cursor:
+        # Joined to itself: RETURNING gives the new row, `old` the row as it was.
+        cursor.execute(
+            f"UPDATE {table} t SET {', '.join(f'{qn(f.column)} = %s' for f in fields)} FROM {table} old "
+            "WHERE old.id = t.id AND t.charge_point_id = %s AND t.transaction_id = %s "
+            "AND (t.status <> %s OR t.stop_missing) RETURNING t.id, t.connector_id, old.stop_missing",
+            [
+                *(f.get_db_prep_save(values[f.name], connection) for f in fields),
+                charge_point_id,
+                transaction_id,
+                Transaction.Status.COMPLETED,
+            ],
+        )
+        return cursor.fetchone()
+
+
+# --------------------------------------------------------------------------- ends never reported
+
+
+def transaction_close_superseded(
+    *, charge_point_id: int, evse_id: int, transaction_pk: int, started_at: datetime
+) -> list[int]:
+    """An EVSE holds one transaction (OCPP 2.0.1 E02/E06; 1.6 5.17: one per connector): a
+    transaction starting on it means any older one still active there has ended, its
+    StopTransaction / Ended lost (power cut, offline queue overflow). Close those as
+    STOP_EVSE_REUSED, priced from their last reading, stopped at their last reading's time
+    (else at this start). Called by both protocols' start paths (1.6 StartTransaction, the
+    first 2.x event naming the EVSE); one statement, as it runs on every start.
+
+    Only transactions that started before `started_at`: an offline start delivered late,
+    older than the running one, leaves it alone (its own stop follows in the queue)."""
+    return _transactions_close_unreported(
+        where="t.charge_point_id = %s AND t.evse_id = %s AND t.id <> %s AND t.started_at <= %s",
+        params=[charge_point_id, evse_id, transaction_pk, started_at],
+        reason=STOP_EVSE_REUSED,
+        fallback_at=started_at,
+        not_after=started_at,
     )
+
+
+def transactions_close_inactive(*, now: datetime | None = None, limit: int = 500) -> int:
+    """The beat sweep: close active transactions that have had no message for
+    ChargingSettings.unreported_end_hours (their end was lost and no new start came on
+    their EVSE), as STOP_NO_ACTIVITY, priced from their last reading, stopped at their last
+    reading (else their last activity). What counts as activity: apps.charging.selectors.
+    transactions_inactive. Returns how many were closed (at most `limit` a run; the next
+    run takes the rest)."""
+    from django.utils import timezone
+
+    hours = charging_settings().unreported_end_hours
+    if not hours:
+        return 0
+    now = now or timezone.now()
+    closed = 0
+    for pk, last_activity in transactions_inactive(before=now - timedelta(hours=hours), limit=limit):
+        closed += len(
+            _transactions_close_unreported(
+                where="t.id = %s", params=[pk], reason=STOP_NO_ACTIVITY, fallback_at=last_activity
+            )
+        )
+    return closed
+
+
+def _transactions_close_unreported(
+    *, where: str, params: list, reason: str, fallback_at: datetime, not_after: datetime | None = None
+) -> list[int]:
+    """Complete the active transactions matching `where` (SQL over the table as `t`) as the
+    station never did, in one UPDATE: meter_stop the last sold energy register reading
+    (as apps.charging.transaction_events._meter_stop: Wh, never below meter_start),
+    stopped_at the last reading's time or `fallback_at`, never after `not_after` nor before
+    the start. TransactionEnded for each, so billing creates the CDR as after a real stop."""
+    qn = connection.ops.quote_name
+    tx_table, mv_table = qn(Transaction._meta.db_table), qn(MeterValue._meta.db_table)
+    last_energy = (
+        f"SELECT trunc(CASE WHEN m.unit = 'kWh' THEN m.value * 1000 ELSE m.value END)::bigint FROM {mv_table} m "
+        "WHERE m.transaction_id = t.id AND m.measurand = 'Energy.Active.Import.Register' AND m.phase = '' "
+        "AND m.value IS NOT NULL AND m.location IN ('Outlet', 'Body', 'Cable', '') AND m.unit IN ('Wh', 'kWh', '') "
+        "ORDER BY m.timestamp DESC, m.id DESC LIMIT 1"
+    )
+    last_reading_at = f"SELECT MAX(m.timestamp) FROM {mv_table} m WHERE m.transaction_id = t.id"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {tx_table} t SET status = %s, stop_reason = %s, stop_missing = TRUE, "
+            f"meter_stop = GREATEST(t.meter_start, COALESCE(({last_energy}), t.meter_start)), "
+            # LEAST ignores a NULL not_after.
+            f"stopped_at = GREATEST(t.started_at, LEAST(COALESCE(({last_reading_at}), %s), %s::timestamptz)) "
+            f"WHERE t.status = %s AND {where} RETURNING t.id, t.charge_point_id, t.stopped_at",
+            [Transaction.Status.COMPLETED, reason, fallback_at, not_after, Transaction.Status.ACTIVE, *params],
+        )
+        rows = cursor.fetchall()
+    publish(
+        *(
+            TransactionEnded(transaction_pk=pk, charge_point_id=cp_id, stopped_at=stopped_at, reason=reason)
+            for pk, cp_id, stopped_at in rows
+        )
+    )
+    return [pk for pk, _, _ in rows]
 
 
 def _parse_value(raw: str, fmt: str) -> tuple[Decimal | None, str]:

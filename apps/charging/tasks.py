@@ -1,7 +1,8 @@
 from celery import shared_task
 
 from apps.charging import locallists
-from apps.charging.schedule import COST_UPDATES_EVERY_S
+from apps.charging.schedule import CLOSE_INACTIVE_EVERY_S, COST_UPDATES_EVERY_S
+from apps.charging.services import transactions_close_inactive
 from apps.charging.transaction_events import cost_updates_send
 from apps.core.fanout import fan_out, jitter_for
 
@@ -29,3 +30,21 @@ def cost_updates_in_schema() -> int:
     """CostUpdated for the organisation's running OCPP 2.x transactions."""
 
     return cost_updates_send()
+
+
+@shared_task(name="charging.close_inactive_transactions", soft_time_limit=30, time_limit=60, ignore_result=True)
+def close_inactive_transactions() -> int:
+    """Beat: close_inactive_transactions_in_schema in every organisation."""
+
+    every = CLOSE_INACTIVE_EVERY_S
+    return fan_out(close_inactive_transactions_in_schema, jitter_s=jitter_for(every), expires_s=every)
+
+
+@shared_task(
+    name="charging.close_inactive_transactions_in_schema", soft_time_limit=120, time_limit=150, ignore_result=True
+)
+def close_inactive_transactions_in_schema() -> int:
+    """Close the organisation's active transactions that have been silent too long (their
+    StopTransaction / Ended was lost): priced from the last reading, CDR by billing."""
+
+    return transactions_close_inactive()

@@ -46,8 +46,9 @@ from apps.charging.selectors import (
     charging_settings,
     id_token_info_for_charging,
     is_master_pass,
+    token_has_active_transaction,
 )
-from apps.charging.services import meter_values_record, transaction_stop
+from apps.charging.services import meter_values_record, transaction_close_superseded, transaction_stop
 from apps.core.events import publish
 from apps.core.tenancy import queue_after_commit
 from apps.csms.commands import send_command
@@ -197,7 +198,12 @@ def transaction_event_record(
     was_completed = tx.status == Transaction.Status.COMPLETED
     before = (tx.started_at, tx.meter_start, tx.meter_stop, tx.id_token_id)
 
-    if evse.get("id") is not None and (created or event_type == TransactionEvent.Type.STARTED or not tx.evse_id):
+    # The first event naming the EVSE (a Started, or any first event of a transaction we did
+    # not know: its Started may be lost too) claims it.
+    claims_evse = evse.get("id") is not None and (
+        created or event_type == TransactionEvent.Type.STARTED or not tx.evse_id
+    )
+    if claims_evse:
         tx.evse_id = evse["id"]
         tx.connector_id = evse.get("connector_id") or _only_connector(charge_point_id, evse["id"]) or 1
     if meter_values:
@@ -232,6 +238,11 @@ def transaction_event_record(
     _derive(tx)
     tx.seq_gaps = _seq_gaps(tx)
     tx.save()
+    if claims_evse:
+        # One transaction per EVSE: an older one still active there lost its Ended.
+        transaction_close_superseded(
+            charge_point_id=charge_point_id, evse_id=tx.evse_id, transaction_pk=tx.pk, started_at=timestamp
+        )
     if created:
         publish(
             TransactionStarted(
@@ -331,9 +342,13 @@ def _authorise(tx: Transaction, event: TransactionEvent, id_token: dict) -> tupl
             info.status == "Accepted"
             and info.token is not None
             and not ended
-            and Transaction.objects.filter(id_token=info.token, status=Transaction.Status.ACTIVE)
-            .exclude(pk=tx.pk)
-            .exists()
+            # E05 / IdTokenInfo ConcurrentTx: the card is in a transaction on another EVSE.
+            and token_has_active_transaction(
+                token=info.token,
+                exclude_charge_point_id=tx.charge_point_id,
+                exclude_evse_id=tx.evse_id,
+                exclude_pk=tx.pk,
+            )
         ):
             info = IdTokenInfo(
                 status="ConcurrentTx", expires_at=info.expires_at, group_id=info.group_id, token=info.token
@@ -406,8 +421,13 @@ def _rederive_completed(tx: Transaction, before: tuple) -> None:
     ended = _ended_event(tx)
     if ended is not None:
         tx.stopped_at = ended.timestamp
+        if tx.stop_missing:
+            # We closed it for want of its end (apps.charging.services.transaction_close_superseded);
+            # the station's own Ended, late, says how it really ended.
+            tx.stop_missing = False
+            tx.stop_reason = ended.stopped_reason or "Local"
     tx.meter_stop = _meter_stop(tx)
-    tx.save(update_fields=["stopped_at", "meter_stop"])
+    tx.save(update_fields=["stopped_at", "meter_stop", "stop_missing", "stop_reason"])
     if (tx.started_at, tx.meter_start, tx.meter_stop, tx.id_token_id) != before:
         # A CDR priced on the old figures is out of date: billing corrects it, in a task.
         publish(TransactionFiguresChanged(transaction_pk=tx.pk, completed=True))

@@ -22,6 +22,7 @@ ENTRIES = {
     "certificates-report-expiring": ("apps.certificates", "certificates.report_expiring"),
     "qr-guest-sweep": ("apps.qr", "qr.guest_sweep"),
     "charging-cost-updates": ("apps.charging", "charging.cost_updates"),
+    "charging-close-inactive-transactions": ("apps.charging", "charging.close_inactive_transactions"),
 }
 
 

@@ -372,3 +372,91 @@ def test_outbound_call_times_out(h):
             await h.session.call_raw("ClearCache", {}, timeout=0.05)
 
     asyncio.run(scenario())
+
+
+# --------------------------------------------------------------------------- a lost StopTransaction
+
+
+def test_new_start_on_the_same_connector_closes_the_one_whose_stop_was_lost(
+    h, published, django_capture_on_commit_callbacks
+):
+    id_token_create(id_token="TAG-1")
+    first = h.ok("StartTransaction", {"connectorId": 1, "idTag": "TAG-1", "meterStart": 1000, "timestamp": ts(NOW)})
+    sample = {"timestamp": ts(NOW + timedelta(minutes=20)), "sampledValue": [{"value": "1.5", "unit": "kWh"}]}
+    h.ok("MeterValues", {"connectorId": 1, "transactionId": first["transactionId"], "meterValue": [sample]})
+    # The StopTransaction was lost (power cut); the same card starts again on the same connector.
+    with django_capture_on_commit_callbacks(execute=True):
+        second = h.ok(
+            "StartTransaction",
+            {"connectorId": 1, "idTag": "TAG-1", "meterStart": 1600, "timestamp": ts(NOW + timedelta(hours=1))},
+        )
+    assert second["idTagInfo"]["status"] == "Accepted"
+    old = Transaction.objects.get(transaction_id=str(first["transactionId"]))
+    assert (old.status, old.stop_reason, old.stop_missing) == ("Completed", "EVSEReused", True)
+    # Priced from its last known reading.
+    assert (old.meter_stop, old.stopped_at) == (1500, NOW + timedelta(minutes=20))
+    new = Transaction.objects.get(transaction_id=str(second["transactionId"]))
+    assert (new.status, new.stop_missing) == ("Active", False)
+    ended = [e for e in published if type(e).__name__ == "TransactionEnded"]
+    assert [(e.transaction_pk, e.reason) for e in ended] == [(old.pk, "EVSEReused")]
+
+
+def test_lost_stop_without_meter_values_ends_at_the_new_start(h):
+    first = h.ok("StartTransaction", {"connectorId": 1, "idTag": "ANY", "meterStart": 50, "timestamp": ts(NOW)})
+    # Another connector's session is left alone.
+    other = h.ok("StartTransaction", {"connectorId": 2, "idTag": "ANY", "meterStart": 0, "timestamp": ts(NOW)})
+    later = NOW + timedelta(hours=3)
+    h.ok("StartTransaction", {"connectorId": 1, "idTag": "ANY", "meterStart": 80, "timestamp": ts(later)})
+    old = Transaction.objects.get(transaction_id=str(first["transactionId"]))
+    assert (old.status, old.meter_stop, old.stopped_at) == ("Completed", 50, later)
+    assert Transaction.objects.get(transaction_id=str(other["transactionId"])).status == "Active"
+
+
+def test_offline_start_older_than_the_running_one_closes_nothing(h):
+    running = h.ok("StartTransaction", {"connectorId": 1, "idTag": "ANY", "meterStart": 0, "timestamp": ts(NOW)})
+    # Delivered late from the charger's queue: it started before the running one.
+    h.ok(
+        "StartTransaction",
+        {"connectorId": 1, "idTag": "ANY", "meterStart": 0, "timestamp": ts(NOW - timedelta(hours=5))},
+    )
+    assert Transaction.objects.get(transaction_id=str(running["transactionId"])).status == "Active"
+
+
+def test_card_running_on_another_connector_is_still_concurrent(h):
+    id_token_create(id_token="TAG-2")
+    h.ok("StartTransaction", {"connectorId": 1, "idTag": "TAG-2", "meterStart": 0, "timestamp": ts(NOW)})
+    answer = h.ok(
+        "StartTransaction",
+        {"connectorId": 2, "idTag": "TAG-2", "meterStart": 0, "timestamp": ts(NOW + timedelta(minutes=5))},
+    )
+    assert answer["idTagInfo"]["status"] == "ConcurrentTx"
+    assert Transaction.objects.filter(charge_point=h.cp, status="Active").count() == 2
+
+
+def test_late_stop_of_a_closed_transaction_takes_over(h, published, django_capture_on_commit_callbacks):
+    first = h.ok("StartTransaction", {"connectorId": 1, "idTag": "ANY", "meterStart": 1000, "timestamp": ts(NOW)})
+    h.ok(
+        "StartTransaction",
+        {"connectorId": 1, "idTag": "ANY", "meterStart": 5000, "timestamp": ts(NOW + timedelta(hours=1))},
+    )
+    old = Transaction.objects.get(transaction_id=str(first["transactionId"]))
+    assert (old.stop_missing, old.meter_stop) == (True, 1000)
+    stop = {
+        "transactionId": first["transactionId"],
+        "meterStop": 4000,
+        "timestamp": ts(NOW + timedelta(minutes=30)),
+        "reason": "PowerLoss",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        h.ok("StopTransaction", stop)
+        h.ok("StopTransaction", stop)  # a retry changes nothing
+    old.refresh_from_db()
+    assert (old.stop_missing, old.stop_reason, old.meter_stop) == (False, "PowerLoss", 4000)
+    assert old.stopped_at == NOW + timedelta(minutes=30)
+    # Billing corrects the CDR it made at the close; the session does not end twice.
+    kinds = [
+        (type(e).__name__, getattr(e, "completed", None))
+        for e in published
+        if getattr(e, "transaction_pk", None) == old.pk
+    ]
+    assert kinds == [("TransactionFiguresChanged", True)]

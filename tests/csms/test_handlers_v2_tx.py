@@ -353,3 +353,61 @@ def test_reservations(h):
     assert Reservation.objects.get(reservation_id=9).status == "Cancelled"
     h.answered("ReserveNow", {"id": 10, "expiryDateTime": expiry, "idToken": TOKEN}, {"status": "Occupied"})
     assert Reservation.objects.get(reservation_id=10).status == "Refused"
+
+
+# --------------------------------------------------------------------------- a lost Ended (issue #16)
+
+
+def test_new_transaction_on_the_same_evse_closes_the_one_whose_ended_was_lost(
+    h, published, django_capture_on_commit_callbacks
+):
+    h.ok(
+        "TransactionEvent",
+        event("Started", 0, idToken=TOKEN, evse=EVSE, meterValue=[energy(1000, "Transaction.Begin")]),
+    )
+    at = T0 + timedelta(minutes=30)
+    h.ok("TransactionEvent", event("Updated", 1, at=at, trigger="MeterValuePeriodic", meterValue=[energy(4000, at=at)]))
+    # The Ended event of TX-1 was lost; the same card starts a new transaction on EVSE 1.
+    with django_capture_on_commit_callbacks(execute=True):
+        a = h.ok(
+            "TransactionEvent", event("Started", 0, tx="TX-2", at=T0 + timedelta(hours=2), idToken=TOKEN, evse=EVSE)
+        )
+    assert a["idTokenInfo"]["status"] == "Accepted"
+    old = Transaction.objects.get(charge_point=h.cp, transaction_id="TX-1")
+    assert (old.status, old.stop_reason, old.stop_missing) == ("Completed", "EVSEReused", True)
+    assert (old.meter_stop, old.stopped_at) == (4000, at)
+    assert Transaction.objects.get(charge_point=h.cp, transaction_id="TX-2").status == "Active"
+    ended = [e for e in published if type(e).__name__ == "TransactionEnded"]
+    assert [(e.transaction_pk, e.reason) for e in ended] == [(old.pk, "EVSEReused")]
+
+
+def test_first_event_of_an_unknown_transaction_on_the_evse_closes_the_old_one(h):
+    h.ok("TransactionEvent", event("Started", 0, idToken=TOKEN, evse=EVSE))
+    later = T0 + timedelta(hours=1)
+    # The station's Started of TX-2 was lost too: its first event we see is an Updated.
+    a = h.ok("TransactionEvent", event("Updated", 3, tx="TX-2", at=later, idToken=TOKEN, evse=EVSE))
+    assert a["idTokenInfo"]["status"] == "Accepted"
+    old = Transaction.objects.get(charge_point=h.cp, transaction_id="TX-1")
+    assert (old.status, old.meter_stop, old.stopped_at) == ("Completed", 0, later)
+
+
+def test_late_ended_of_a_closed_transaction_takes_over(h):
+    h.ok(
+        "TransactionEvent",
+        event("Started", 0, idToken=TOKEN, evse=EVSE, meterValue=[energy(1000, "Transaction.Begin")]),
+    )
+    h.ok("TransactionEvent", event("Started", 0, tx="TX-2", at=T0 + timedelta(hours=2), idToken=TOKEN, evse=EVSE))
+    end = T0 + timedelta(minutes=45)
+    h.ok(
+        "TransactionEvent",
+        event(
+            "Ended",
+            1,
+            at=end,
+            trigger="EVDeparted",
+            info={"stoppedReason": "EVDisconnected"},
+            meterValue=[energy(6000, "Transaction.End", at=end)],
+        ),
+    )
+    old = Transaction.objects.get(charge_point=h.cp, transaction_id="TX-1")
+    assert (old.stopped_at, old.meter_stop, old.stop_reason, old.stop_missing) == (end, 6000, "EVDisconnected", False)
