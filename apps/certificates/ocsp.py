@@ -24,6 +24,7 @@ import ipaddress
 import logging
 import socket
 import ssl
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -172,9 +173,16 @@ def _post(url: str, body: bytes, timeout: float) -> bytes:
         response = conn.getresponse()
         if response.status != 200:
             raise ConnectionError(f"HTTP {response.status}")
-        data = response.read(MAX_RESPONSE_BYTES + 1)
-        if len(data) > MAX_RESPONSE_BYTES:
-            raise ConnectionError("response too large")
+        # The socket timeout bounds each read; the deadline bounds the body as a whole, so a
+        # responder trickling bytes cannot hold the Authorize handler's thread for long.
+        deadline = time.monotonic() + 2 * timeout
+        data = b""
+        while chunk := response.read1(16 * 1024):
+            data += chunk
+            if len(data) > MAX_RESPONSE_BYTES:
+                raise ConnectionError("response too large")
+            if time.monotonic() > deadline:
+                raise ConnectionError("response too slow")
         return data
     finally:
         conn.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from cryptography import x509
@@ -43,6 +44,7 @@ class OcspResponder:
         self.include_certificate = True
         self.forge = False  # a response whose signature does not verify
         self.answer_serial: int | None = None  # answer for another serial than asked
+        self.trickle: float = 0.0  # seconds between the body's bytes (a slow-drip responder)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/ocsp"
@@ -127,7 +129,13 @@ class OcspResponder:
                 self.send_header("Content-Type", "application/ocsp-response")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(data)
+                if not responder.trickle:
+                    self.wfile.write(data)
+                    return
+                for i in range(len(data)):
+                    self.wfile.write(data[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(responder.trickle)
 
             def log_message(self, *args):
                 pass

@@ -99,6 +99,15 @@ def test_http_error_is_failed_and_retried_after_the_failure_cache(responder):
         assert responder.hits == 2
 
 
+def test_a_trickling_responder_is_cut_off(responder):
+    responder.trickle = 0.05  # a few hundred bytes: ~20 s in all, well past 2 x the 2 s timeout
+    started = time.monotonic()
+    with override_settings(OCPP_OCSP_TIMEOUT=0.5):
+        result = ocsp.status_lookup(responder.hash_data(responder.issue()))
+    assert result.status == ocsp.FAILED and "too slow" in result.reason
+    assert time.monotonic() - started < 3
+
+
 def test_an_answer_for_another_certificate_is_failed(responder):
     responder.answer_serial = 12345
     result = ocsp.status_lookup(responder.hash_data(responder.issue()))
