@@ -222,15 +222,21 @@ def _verify(response: ocsp.OCSPResponse, public_key) -> bool:
     return True
 
 
-def _signer(response: ocsp.OCSPResponse, algorithm: str, name_hash: bytes, key_hash: bytes):
-    """The certificate (from the response) authorised to sign for this CertID: the issuer itself
-    (its name and key hash to the CertID's) or a delegated responder (id-kp-OCSPSigning, issued
-    under the issuer's name: RFC 6960 4.2.2.2). That the delegate was signed by the issuer cannot
-    be checked here: the station sends hashes, not the issuer certificate."""
+def _signature_check(response: ocsp.OCSPResponse, algorithm: str, name_hash: bytes, key_hash: bytes) -> str:
+    """ "verified", "unverified" or "bad", from the certificates the response carries.
+
+    The issuer itself may sign (its subject and key hash to the CertID's: then its public key is
+    the issuer's, whoever sent the certificate), or a delegated responder (id-kp-OCSPSigning,
+    issued under the issuer's name, in its validity: RFC 6960 4.2.2.2). The station sends hashes,
+    not the issuer certificate, and the responder URL comes from the EV: a delegate counts as
+    verified only when the response also carries the issuer certificate and the delegate's
+    signature verifies with it -- anyone can make a certificate with the issuer's name."""
     now = _now()
+    issuer, delegates = None, []
     for cert in response.certificates:
         if _name_hash(cert.subject, algorithm) == name_hash and _key_hash(cert, algorithm) == key_hash:
-            return cert
+            issuer = cert
+            continue
         try:
             eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
         except x509.ExtensionNotFound:
@@ -240,8 +246,20 @@ def _signer(response: ocsp.OCSPResponse, algorithm: str, name_hash: bytes, key_h
             and _name_hash(cert.issuer, algorithm) == name_hash
             and cert.not_valid_before_utc - CLOCK_SKEW <= now <= cert.not_valid_after_utc + CLOCK_SKEW
         ):
-            return cert
-    return None
+            delegates.append(cert)
+    if issuer is not None and _verify(response, issuer.public_key()):
+        return "verified"
+    for delegate in delegates:
+        if _verify(response, delegate.public_key()):
+            if issuer is None:
+                return "unverified"
+            try:
+                delegate.verify_directly_issued_by(issuer)
+            except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
+                return "bad"
+            return "verified"
+    # Signers named, none authorised for this CertID or none whose key verifies the signature.
+    return "bad" if issuer is not None or delegates else "unverified"
 
 
 def parse_response(der: bytes, data: dict) -> OcspResult:
@@ -268,15 +286,10 @@ def parse_response(der: bytes, data: dict) -> OcspResult:
     next_update = single.next_update_utc
     if single.this_update_utc > now + CLOCK_SKEW or (next_update is not None and next_update < now - CLOCK_SKEW):
         return OcspResult(FAILED, reason="the response is not current (thisUpdate/nextUpdate)")
-    signer = _signer(response, algorithm, name_hash, key_hash)
-    verified = False
-    if signer is not None:
-        if not _verify(response, signer.public_key()):
-            return OcspResult(BAD_SIGNATURE, reason="the response signature does not verify")
-        verified = True
-    elif response.certificates:
-        # It names signers, but none is the issuer or a delegated responder of this issuer.
-        return OcspResult(BAD_SIGNATURE, reason="the response is signed by a certificate not authorised for it")
+    check = _signature_check(response, algorithm, name_hash, key_hash)
+    if check == "bad":
+        return OcspResult(BAD_SIGNATURE, reason="the response signature does not verify with an authorised signer")
+    verified = check == "verified"
     status = {
         ocsp.OCSPCertStatus.GOOD: GOOD,
         ocsp.OCSPCertStatus.REVOKED: REVOKED,

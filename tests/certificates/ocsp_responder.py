@@ -19,7 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509 import ocsp
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from apps.certificates import pki
 
@@ -45,6 +45,11 @@ class OcspResponder:
         self.forge = False  # a response whose signature does not verify
         self.answer_serial: int | None = None  # answer for another serial than asked
         self.trickle: float = 0.0  # seconds between the body's bytes (a slow-drip responder)
+        # Sign with a delegated responder certificate (id-kp-OCSPSigning): "with issuer" (the CA
+        # certificate sent too), "alone", or "impostor" (issuer's name, signed by another key; the
+        # CA certificate sent too).
+        self.delegate: str | None = None
+        self.extra_certificates: list[x509.Certificate] = []  # sent in the response besides
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/ocsp"
@@ -73,6 +78,22 @@ class OcspResponder:
         )
         self.good.add(cert.serial_number)
         return cert
+
+    def _delegate_certificate(self, signer_key) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = dt.datetime.now(dt.UTC)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test OCSP responder")]))
+            .issuer_name(self.ca.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=7))
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=False)
+            .sign(signer_key, hashes.SHA256())
+        )
+        return cert, key
 
     def revoke(self, cert: x509.Certificate) -> None:
         self.good.discard(cert.serial_number)
@@ -103,10 +124,18 @@ class OcspResponder:
             revocation_time=now - dt.timedelta(days=1) if revoked else None,
             revocation_reason=x509.ReasonFlags.key_compromise if revoked else None,
         )
-        builder = builder.responder_id(ocsp.OCSPResponderEncoding.HASH, self.ca)
-        if self.include_certificate:
-            builder = builder.certificates([self.ca])
-        response = builder.sign(self.ca_key, hashes.SHA256())
+        if self.delegate:
+            signer_key = ec.generate_private_key(ec.SECP256R1()) if self.delegate == "impostor" else self.ca_key
+            responder_cert, responder_key = self._delegate_certificate(signer_key)
+            chain = [responder_cert] if self.delegate == "alone" else [responder_cert, self.ca]
+            builder = builder.responder_id(ocsp.OCSPResponderEncoding.HASH, responder_cert).certificates(chain)
+            response = builder.sign(responder_key, hashes.SHA256())
+        else:
+            builder = builder.responder_id(ocsp.OCSPResponderEncoding.HASH, self.ca)
+            sent = ([self.ca] if self.include_certificate else []) + self.extra_certificates
+            if sent:
+                builder = builder.certificates(sent)
+            response = builder.sign(self.ca_key, hashes.SHA256())
         der = response.public_bytes(serialization.Encoding.DER)
         if self.forge:  # one bit of the signature's last byte flipped: well-formed, not valid
             signature = response.signature

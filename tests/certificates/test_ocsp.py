@@ -9,7 +9,7 @@ import pytest
 from cryptography.x509 import ocsp as x509_ocsp
 from django.test import override_settings
 
-from apps.certificates import ocsp
+from apps.certificates import ocsp, pki
 from apps.certificates import services as certificates
 from tests.certificates.ocsp_responder import OcspResponder, closed_port_url
 
@@ -117,6 +117,33 @@ def test_an_answer_for_another_certificate_is_failed(responder):
 def test_a_forged_signature_is_detected(responder):
     responder.forge = True
     assert ocsp.status_lookup(responder.hash_data(responder.issue())).status == ocsp.BAD_SIGNATURE
+
+
+def test_a_delegated_responder_is_verified_with_the_issuer_certificate(responder):
+    responder.delegate = "with issuer"
+    result = ocsp.status_lookup(responder.hash_data(responder.issue()))
+    assert result.status == ocsp.GOOD and result.signature_verified
+
+
+def test_a_delegated_responder_alone_cannot_be_verified(responder):
+    # Anyone can make a certificate carrying the issuer's name: without the issuer certificate
+    # the delegate's own signature cannot be checked.
+    responder.delegate = "alone"
+    result = ocsp.status_lookup(responder.hash_data(responder.issue()))
+    assert result.status == ocsp.GOOD and not result.signature_verified
+
+
+def test_an_impostor_delegated_responder_is_a_bad_signature(responder):
+    responder.delegate = "impostor"
+    assert ocsp.status_lookup(responder.hash_data(responder.issue())).status == ocsp.BAD_SIGNATURE
+
+
+def test_a_signer_unrelated_to_the_issuer_is_not_verified(responder):
+    stranger, _ = pki.create_ca(common_name="Someone else", organization="Elsewhere")
+    responder.extra_certificates = [stranger]
+    responder.include_certificate = False
+    result = ocsp.status_lookup(responder.hash_data(responder.issue()))
+    assert result.status == ocsp.GOOD and not result.signature_verified
 
 
 def test_without_the_responder_certificate_good_is_not_verified(responder):
