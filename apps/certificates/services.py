@@ -15,7 +15,7 @@ from cryptography import x509
 from django.db import connection, transaction
 from django.utils import timezone
 
-from apps.certificates import pki
+from apps.certificates import ocsp, pki
 from apps.certificates.models import CertificateAuthority, InstalledCertificate, IssuedCertificate
 from apps.chargers.models import ChargePoint, ProtocolVersion
 from apps.chargers.services import charger_event_record
@@ -534,33 +534,76 @@ def _ours_by_hash(data: dict):
     return None
 
 
-def certificate_status(*, hash_data: dict) -> tuple[str, datetime | None, bytes | None]:
-    """For GetCertificateStatus / GetCertificateChainStatus: ("Good"|"Revoked", next update,
-    DER OCSP response signed by the issuing CA) for certificates we issued; ("Unknown",
-    None, None) for anything else (we run no OCSP client towards other PKIs)."""
+def _own_status(found) -> tuple[str, datetime | None, bytes | None]:
+    """("Good"|"Revoked", next update, DER OCSP response signed by the issuing CA) for a
+    certificate our CA issued (we are its authority: no responder is asked)."""
     from cryptography.hazmat.primitives import hashes
-    from cryptography.x509 import ocsp
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from cryptography.x509 import ocsp as x509_ocsp
 
-    found = _ours_by_hash(hash_data)
-    if found is None:
-        return "Unknown", None, None
     cert, issuer_cert, issuer_ca, issued = found
     now = timezone.now()
     next_update = now + timedelta(days=1)
     revoked = issued is not None and issued.revoked_at is not None
-    builder = ocsp.OCSPResponseBuilder().add_response(
+    builder = x509_ocsp.OCSPResponseBuilder().add_response(
         cert=cert,
         issuer=issuer_cert,
         algorithm=hashes.SHA256(),
-        cert_status=ocsp.OCSPCertStatus.REVOKED if revoked else ocsp.OCSPCertStatus.GOOD,
+        cert_status=x509_ocsp.OCSPCertStatus.REVOKED if revoked else x509_ocsp.OCSPCertStatus.GOOD,
         this_update=now,
         next_update=next_update,
         revocation_time=issued.revoked_at if revoked else None,
         revocation_reason=x509.ReasonFlags.unspecified if revoked else None,
     )
-    response = builder.responder_id(ocsp.OCSPResponderEncoding.HASH, issuer_cert).sign(
+    response = builder.responder_id(x509_ocsp.OCSPResponderEncoding.HASH, issuer_cert).sign(
         ca_private_key(issuer_ca), hashes.SHA256()
     )
-    from cryptography.hazmat.primitives.serialization import Encoding
-
     return ("Revoked" if revoked else "Good"), next_update, response.public_bytes(Encoding.DER)
+
+
+def certificate_status(*, hash_data: dict) -> tuple[str, datetime | None, bytes | None]:
+    """For GetCertificateStatus / GetCertificateChainStatus: (status, next update, DER OCSP
+    response). Certificates we issued are answered from our records; any other is asked of
+    the responderURL in `hash_data` (apps.certificates.ocsp: cached, SSRF-guarded): "Good",
+    "Revoked" or "Unknown" as the responder said, or ("Failed", None, None) when no checked
+    answer could be had (no URL, unreachable, error status, another CertID, bad signature)."""
+    found = _ours_by_hash(hash_data)
+    if found is not None:
+        return _own_status(found)
+    result = ocsp.status_lookup(hash_data)
+    if result.status in (ocsp.GOOD, ocsp.REVOKED, ocsp.UNKNOWN):
+        return result.status, result.next_update, result.der
+    return "Failed", None, None
+
+
+# Verdicts of contract_certificate_status (the handler shapes them for the wire).
+UNVERIFIED_ACCEPTED = "UnverifiedAccepted"
+
+
+def contract_certificate_status(*, hash_data: list[dict]) -> str:
+    """The verdict on an ISO 15118 contract certificate chain a station sends as
+    iso15118CertificateHashData (Authorize, OCPP 2.x C07.FR.05: "verify validity of the
+    certificate and certificate chain via real-time or cached OCSP data"). Every entry must be
+    Good; the first that is not decides: ocsp.REVOKED, ocsp.UNKNOWN, ocsp.BAD_SIGNATURE, or
+    ocsp.FAILED (no status could be obtained) -- which local policy may turn into
+    UNVERIFIED_ACCEPTED (settings.OCPP_OCSP_ACCEPT_UNVERIFIED)."""
+    from django.conf import settings
+
+    for entry in hash_data:
+        found = _ours_by_hash(entry)
+        if found is not None:
+            status = _own_status(found)[0]
+        else:
+            result = ocsp.status_lookup(entry)
+            status = result.status
+            if status == ocsp.GOOD and not result.signature_verified:
+                # No certificate in the response to check its signature with (the station sends
+                # hashes, not the issuer): we cannot vouch for a Good we could not verify.
+                status = ocsp.FAILED
+            if status != ocsp.GOOD:
+                log.info("contract certificate %s: %s %s", ocsp.responder_url(entry), status, result.reason)
+        if status != ocsp.GOOD:
+            if status == ocsp.FAILED and settings.OCPP_OCSP_ACCEPT_UNVERIFIED:
+                return UNVERIFIED_ACCEPTED
+            return status
+    return ocsp.GOOD

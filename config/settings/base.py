@@ -272,6 +272,18 @@ OCPP_DB_THREADS = env.int("OCPP_DB_THREADS", default=8)  # import time
 OCPP_COMMAND_DB_THREADS = env.int("OCPP_COMMAND_DB_THREADS", default=2)  # import time
 OCPP_LOOP_WATCHDOG_MS = env.int("OCPP_LOOP_WATCHDOG_MS", default=0)
 OCPP_AUTH_CACHE_SECONDS = env.int("OCPP_AUTH_CACHE_SECONDS", default=24 * 3600)
+# OCSP checks of certificates of other PKIs (apps/certificates/ocsp.py; README "Configuration"):
+# Authorize with iso15118CertificateHashData and GetCertificateStatus. The request runs on the
+# OCPP hot path (a database thread), hence the short timeout and the cache.
+OCPP_OCSP_TIMEOUT = env.float("OCPP_OCSP_TIMEOUT", default=4.0)
+OCPP_OCSP_CACHE_SECONDS = env.int("OCPP_OCSP_CACHE_SECONDS", default=3600)  # when no nextUpdate
+OCPP_OCSP_FAILURE_CACHE_SECONDS = env.int("OCPP_OCSP_FAILURE_CACHE_SECONDS", default=60)
+# The responder URL comes from the EV via the charger: private, loopback, link-local and
+# reserved addresses are refused unless this is set (SSRF).
+OCPP_OCSP_ALLOW_PRIVATE = env.bool("OCPP_OCSP_ALLOW_PRIVATE", default=False)
+# Local policy when no certificate status can be obtained (responder down, bad answer): accept
+# on the eMAID alone (certificateStatus left out) or refuse (Invalid, NoCertificateAvailable).
+OCPP_OCSP_ACCEPT_UNVERIFIED = env.bool("OCPP_OCSP_ACCEPT_UNVERIFIED", default=False)
 
 # --------------------------------------------------------------------------- secrets at rest
 # Fernet key for gateway credentials and CA private keys (apps/core/crypto.py). Empty: derived

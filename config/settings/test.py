@@ -17,3 +17,6 @@ ALLOWED_HOSTS = ["*"]
 # the apps and static/ (no collectstatic in a test run).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# The tests' OCSP responders listen on 127.0.0.1.
+OCPP_OCSP_ALLOW_PRIVATE = True
+OCPP_OCSP_TIMEOUT = 2.0

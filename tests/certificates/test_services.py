@@ -254,7 +254,8 @@ def test_status_of_our_certificates_and_revocation(cp, django_capture_on_commit_
     status, _, der = certificates.certificate_status(hash_data={**data, "serialNumber": data["serialNumber"].upper()})
     assert status == "Revoked"
     assert ocsp.load_der_ocsp_response(der).certificate_status == ocsp.OCSPCertStatus.REVOKED
-    assert certificates.certificate_status(hash_data=_hash("abc")) == ("Unknown", None, None)
+    # Not ours and no responderURL: no status could be obtained ("Unknown" is what a responder says).
+    assert certificates.certificate_status(hash_data=_hash("abc")) == ("Failed", None, None)
 
 
 def test_expiring_lists_the_newest_certificate_per_charger(cp, django_capture_on_commit_callbacks):

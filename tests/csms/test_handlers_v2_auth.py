@@ -4,11 +4,13 @@ tokens) and D (local list answers) -- for both versions."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.test import override_settings
 
 from apps.chargers.models import ChargePoint
 from apps.chargers.services import charge_point_create
 from apps.charging.services import id_token_create
 from apps.csms.handlers.v2 import V21Session, V201Session
+from tests.certificates.ocsp_responder import OcspResponder, closed_port_url
 from tests.csms.harness import Harness
 
 
@@ -47,24 +49,73 @@ def test_statuses_expiry_and_group(h):
     assert authorize(h, "OLD")["status"] == "Expired"
 
 
-def test_iso15118_certificate_data_is_accepted_without_a_certificate_status(h):
+@pytest.fixture
+def responder():
+    with OcspResponder() as r:
+        yield r
+
+
+def authorize_contract(h, hash_data, emaid="DE-EVZ-C12345678-9"):
+    return h.ok("Authorize", {"idToken": {"idToken": emaid, "type": "eMAID"}, "iso15118CertificateHashData": hash_data})
+
+
+def test_contract_certificate_good_is_accepted_and_cached(h, responder):
     id_token_create(id_token="DE-EVZ-C12345678-9", type="eMAID")
-    answer = h.ok(
-        "Authorize",
-        {
-            "idToken": {"idToken": "DE-EVZ-C12345678-9", "type": "eMAID"},
-            "iso15118CertificateHashData": [
-                {
-                    "hashAlgorithm": "SHA256",
-                    "issuerNameHash": "a" * 64,
-                    "issuerKeyHash": "b" * 64,
-                    "serialNumber": "01",
-                    "responderURL": "http://ocsp.example",
-                }
-            ],
-        },
-    )
-    assert answer == {"idTokenInfo": {"status": "Accepted"}}
+    chain = [responder.hash_data(responder.issue()), responder.hash_data(responder.issue("MO Sub-CA 2"))]
+    expected = {"idTokenInfo": {"status": "Accepted"}, "certificateStatus": "Accepted"}
+    assert authorize_contract(h, chain) == expected
+    assert responder.hits == 2
+    assert authorize_contract(h, chain) == expected
+    assert responder.hits == 2  # the repeated Authorize was answered from the cache
+
+
+def test_contract_certificate_revoked_is_invalid(h, responder):
+    # C07.FR.16: certificateStatus CertificateRevoked and idTokenInfo.status Invalid.
+    id_token_create(id_token="DE-EVZ-C12345678-9", type="eMAID")
+    leaf = responder.issue()
+    responder.revoke(leaf)
+    assert authorize_contract(h, [responder.hash_data(leaf)]) == {
+        "idTokenInfo": {"status": "Invalid"},
+        "certificateStatus": "CertificateRevoked",
+    }
+
+
+def test_contract_certificate_unknown_forged_and_unreachable(h, responder):
+    id_token_create(id_token="DE-EVZ-C12345678-9", type="eMAID")
+    stranger = {**responder.hash_data(responder.issue()), "serialNumber": "5eed"}
+    assert authorize_contract(h, [stranger]) == {
+        "idTokenInfo": {"status": "Invalid"},
+        "certificateStatus": "CertChainError",
+    }
+    down = responder.hash_data(responder.issue(), url=closed_port_url())
+    assert authorize_contract(h, [down]) == {
+        "idTokenInfo": {"status": "Invalid"},
+        "certificateStatus": "NoCertificateAvailable",
+    }
+    responder.forge = True
+    assert authorize_contract(h, [responder.hash_data(responder.issue())]) == {
+        "idTokenInfo": {"status": "Invalid"},
+        "certificateStatus": "SignatureError",
+    }
+
+
+def test_unreachable_responder_may_be_accepted_by_local_policy(h):
+    id_token_create(id_token="DE-EVZ-C12345678-9", type="eMAID")
+    down = {
+        "hashAlgorithm": "SHA256",
+        "issuerNameHash": "a" * 64,
+        "issuerKeyHash": "b" * 64,
+        "serialNumber": "01",
+        "responderURL": closed_port_url(),
+    }
+    with override_settings(OCPP_OCSP_ACCEPT_UNVERIFIED=True):
+        assert authorize_contract(h, [down]) == {"idTokenInfo": {"status": "Accepted"}}
+
+
+def test_unknown_emaid_is_not_checked_with_the_responder(h, responder):
+    answer = authorize_contract(h, [responder.hash_data(responder.issue())], emaid="NOT-KNOWN")
+    assert answer == {"idTokenInfo": {"status": "Unknown"}}
+    assert responder.hits == 0
 
 
 def test_prepaid_driver_without_credit_is_no_credit(h, monkeypatch, tenant_a, make_user):

@@ -15,6 +15,7 @@ from apps.chargers.services import charge_point_create
 from apps.csms.handlers.v2 import V21Session, V201Session
 from apps.csms.handlers.v2.certificates import CertificatesV21Mixin
 from apps.csms.handlers.v16 import V16Session
+from tests.certificates.ocsp_responder import OcspResponder, closed_port_url
 from tests.certificates.test_pki import make_csr
 from tests.csms.harness import Harness
 
@@ -106,7 +107,7 @@ def test_get_certificate_status(h, django_capture_on_commit_callbacks):
         "issuerNameHash": "ab" * 32,
         "issuerKeyHash": "cd" * 32,
         "serialNumber": "1234",
-        "responderURL": "http://ocsp.example.com",
+        "responderURL": closed_port_url(),
     }
     answer = h.ok("GetCertificateStatus", {"ocspRequestData": unknown})
     assert answer["status"] == "Failed" and "ocspResult" not in answer
@@ -119,6 +120,47 @@ def test_get_certificate_status(h, django_capture_on_commit_callbacks):
     assert answer["status"] == "Accepted"
     response = ocsp.load_der_ocsp_response(base64.b64decode(answer["ocspResult"]))
     assert response.certificate_status == ocsp.OCSPCertStatus.GOOD
+
+
+def test_get_certificate_status_of_another_pki_asks_its_responder(h):
+    with OcspResponder() as responder:
+        good, revoked = responder.issue("SECC"), responder.issue("SECC 2")
+        responder.revoke(revoked)
+        answer = h.ok("GetCertificateStatus", {"ocspRequestData": responder.hash_data(good)})
+        assert answer["status"] == "Accepted"
+        response = ocsp.load_der_ocsp_response(base64.b64decode(answer["ocspResult"]))
+        assert response.certificate_status == ocsp.OCSPCertStatus.GOOD
+        assert response.serial_number == good.serial_number
+        # A revoked certificate's status was obtained too: Accepted, the station reads it.
+        answer = h.ok("GetCertificateStatus", {"ocspRequestData": responder.hash_data(revoked)})
+        response = ocsp.load_der_ocsp_response(base64.b64decode(answer["ocspResult"]))
+        assert answer["status"] == "Accepted" and response.certificate_status == ocsp.OCSPCertStatus.REVOKED
+        assert responder.hits == 2
+        responder.http_status = 500
+        answer = h.ok("GetCertificateStatus", {"ocspRequestData": responder.hash_data(responder.issue())})
+        assert answer["status"] == "Failed" and answer["statusInfo"]["reasonCode"] == "NotFound"
+
+
+def test_get_certificate_chain_status_2_1_asks_the_ocsp_url(in_tenant_a):
+    cp = charge_point_create(identity="CP-21", password="a-good-charger-password")
+    ChargePoint.objects.filter(pk=cp.pk).update(protocol_version="ocpp2.1")
+    h = Harness(cp, V21Full)
+    with OcspResponder() as responder:
+        leaf = responder.issue()
+        responder.revoke(leaf)
+        data = {k: v for k, v in responder.hash_data(leaf).items() if k != "responderURL"}
+        unknown = {**data, "serialNumber": "abc"}
+        answer = h.ok(
+            "GetCertificateChainStatus",
+            {
+                "certificateStatusRequests": [
+                    {"certificateHashData": data, "source": "OCSP", "urls": [responder.url]},
+                    {"certificateHashData": unknown, "source": "OCSP", "urls": [responder.url]},
+                ]
+            },
+        )
+    assert [s["status"] for s in answer["certificateStatus"]] == ["Revoked", "Unknown"]
+    assert answer["certificateStatus"][0]["certificateHashData"] == data
 
 
 def test_get_certificate_chain_status_2_1(in_tenant_a, django_capture_on_commit_callbacks):

@@ -6,8 +6,9 @@
 * Get15118EVCertificate: EVzone holds no contract-certificate pool and talks to no
   ISO 15118 PKI, so the answer is Failed with an empty exiResponse and a reason.
 * GetCertificateStatus / 2.1 GetCertificateChainStatus: answered from our own records for
-  certificates our CA issued (a real OCSP response signed by the issuing CA); anything else
-  is Failed: we run no OCSP client towards other PKIs' responders.
+  certificates our CA issued (a real OCSP response signed by the issuing CA); any other is
+  asked of the given responder URL (apps.certificates.ocsp: cached, SSRF-guarded), and Failed
+  when no checked answer comes back (M06: Failed when the CSMS cannot obtain the status).
 * Answers to InstallCertificate / GetInstalledCertificateIds / DeleteCertificate /
   CertificateSigned are stored through the `answered_*` hooks.
 """
@@ -56,7 +57,7 @@ class CertificatesMixin:
         if der is None:
             return {
                 "status": "Failed",
-                "status_info": _failed("NotFound", "Not a certificate of this CSMS; no OCSP responder is queried."),
+                "status_info": _failed("NotFound", "No valid OCSP response could be obtained for it."),
             }
         return {"status": "Accepted", "ocsp_result": base64.b64encode(der).decode()}
 
@@ -91,14 +92,19 @@ class CertificatesV21Mixin:
         out = []
         for request in certificate_status_requests:
             data = request["certificate_hash_data"]
+            urls = request.get("urls") or []
+            if request["source"] == "OCSP" and urls:
+                # The first URL only: one responder timeout per entry on the receive path.
+                data = {**data, "responder_url": urls[0]}
+            # No CRL is fetched (source CRL): only our own certificates are known then.
             status, next_update, _ = await self.db(certificates.certificate_status, hash_data=data)
             out.append(
                 {
-                    "certificate_hash_data": {k: v for k, v in data.items() if k != "custom_data"},
+                    "certificate_hash_data": {
+                        k: v for k, v in request["certificate_hash_data"].items() if k != "custom_data"
+                    },
                     "source": request["source"],
-                    # We fetch no CRL or OCSP answer from the given URLs (a CSMS making requests to
-                    # addresses a station names is an SSRF risk); only our own certificates are known.
-                    "status": status if status != "Unknown" else "Failed",
+                    "status": status,
                     "next_update": iso_utc(next_update) if next_update else now_iso(),
                 }
             )
