@@ -3,7 +3,7 @@ through the services (new records), never edited."""
 
 from django.contrib import admin
 
-from apps.billing.models import ChargeDetailRecord, Invoice, InvoiceLine
+from apps.billing.models import BillingSettings, ChargeDetailRecord, Invoice, InvoiceLine
 from apps.core.admin_sites import operator_admin_site
 
 
@@ -53,3 +53,14 @@ class InvoiceAdmin(ReadOnlyAdmin):
     search_fields = ("number", "customer_email", "customer_name")
     date_hierarchy = "issued_at"
     inlines = [InvoiceLineInline]
+
+
+@admin.register(BillingSettings, site=operator_admin_site)
+class BillingSettingsAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "min_billable_energy_kwh", "min_billable_minutes")
+
+    def has_add_permission(self, request):
+        return not BillingSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -16,6 +16,29 @@ def new_cdr_id() -> str:
     return str(uuid.uuid4())
 
 
+class BillingSettings(models.Model):
+    """Per-organisation billing rules (one row, created on first use)."""
+
+    # A failed start (the cable not locked, the car refusing) still makes a session: without
+    # this rule a one-second 0 kWh session costs a time or parking step and a session fee.
+    min_billable_energy_kwh = models.DecimalField(
+        max_digits=9,
+        decimal_places=3,
+        default=0,
+        help_text="A session that delivered no more energy than this (kWh) is free. 0: only sessions "
+        "that delivered nothing are free.",
+    )
+    min_billable_minutes = models.PositiveIntegerField(
+        default=0, help_text="A session shorter than this many minutes is free (0: no duration rule)."
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "billing settings"
+
+    def __str__(self) -> str:
+        return "Billing settings"
+
+
 class ImmutableRecord(models.Model):
     """Inserted once, never updated: a second save of a stored row is a programming error.
     Services never update these rows; the guard catches a slip before it reaches the books."""

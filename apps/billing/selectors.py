@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from apps.billing.models import ChargeDetailRecord, Invoice
+from apps.billing.models import BillingSettings, ChargeDetailRecord, Invoice
 from apps.billing.pricing import ENERGY, _readings, session_for_transaction
 from apps.charging.models import Transaction
 from apps.tariffs.engine import PricingError, price_session
@@ -21,6 +21,22 @@ from apps.tenants.models import Organization
 def current_organization() -> Organization:
     """The organisation whose schema is active, read fresh (legal details may have just changed)."""
     return Organization.objects.get(schema_name=connection.schema_name)
+
+
+def billing_settings() -> BillingSettings:
+    """The organisation's billing rules (defaults until someone saves them)."""
+    return BillingSettings.objects.order_by("pk").first() or BillingSettings()
+
+
+def free_session_reason(*, energy_kwh: Decimal, duration: dt.timedelta, rules: BillingSettings) -> str | None:
+    """Why a session is below the minimum billable session (and so free), or None."""
+    if energy_kwh <= rules.min_billable_energy_kwh:
+        if rules.min_billable_energy_kwh:
+            return f"it delivered {energy_kwh.normalize()} kWh, at most {rules.min_billable_energy_kwh.normalize()} kWh"
+        return "it delivered no energy"
+    if rules.min_billable_minutes and duration < dt.timedelta(minutes=rules.min_billable_minutes):
+        return f"it lasted less than {rules.min_billable_minutes} minutes"
+    return None
 
 
 def cdr_original(*, transaction_id: int) -> ChargeDetailRecord | None:

@@ -15,9 +15,11 @@ from apps.billing import pricing
 from apps.billing.events import CdrCreated
 from apps.billing.models import ChargeDetailRecord
 from apps.billing.selectors import (
+    billing_settings,
     cdr_latest,
     cdr_original,
     current_organization,
+    free_session_reason,
     invoice_credited_amount,
     transactions_without_cdr,
 )
@@ -136,6 +138,16 @@ def _pricing_fields(tx: Transaction, tariff: Tariff | None, org) -> dict:
         )
     if tariff is None:
         notes.append("No tariff applies to this charger at the session start: nothing is charged.")
+    else:
+        free = free_session_reason(
+            energy_kwh=engine.to_decimal(result.total_volume("ENERGY"), 6),
+            duration=session.end - session.start,
+            rules=billing_settings(),
+        )
+        if free is not None:
+            # Measured as usual (energy, time, parking), charged nothing.
+            result = engine.price_session(DomainTariff(currency=currency, elements=()), session)
+            notes.append(f"Free: below the minimum billable session ({free}).")
     notes += result.warnings
     fields = {
         "start_date_time": tx.started_at,

@@ -1,15 +1,4 @@
-"""`{{ amount|money:currency }}`: an amount rounded to the currency's minor unit (the database
-keeps four decimals for every currency)."""
+"""`{{ amount|money:currency }}` for the wallet templates: the same filter as
+apps/core/templatetags/money.py (kept under this name for the templates that load it)."""
 
-from django import template
-
-from apps.core.money import quantize
-
-register = template.Library()
-
-
-@register.filter
-def money(amount, currency):
-    if amount is None or amount == "":
-        return ""
-    return quantize(amount, currency)
+from apps.core.templatetags.money import money, register  # noqa: F401
