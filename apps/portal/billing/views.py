@@ -60,7 +60,7 @@ def _filters(request) -> tuple[FinanceFilterForm, dict]:
     return form, form.filters()
 
 
-@role_required(CAN_VIEW_MONEY)
+@role_required("money.view")
 def cdr_list(request):
     form, filters = _filters(request)
     page = Paginator(selectors.cdr_list(**filters), 50).get_page(request.GET.get("page"))
@@ -71,7 +71,7 @@ def cdr_list(request):
     )
 
 
-@role_required(CAN_VIEW_MONEY)
+@role_required("money.view")
 def cdr_export(request):
     _, filters = _filters(request)
     header = [
@@ -126,7 +126,7 @@ def cdr_export(request):
     return _csv("cdrs.csv", header, rows)
 
 
-@role_required(CAN_VIEW_MONEY)
+@role_required("money.view")
 def cdr_detail(request, pk):
     cdr = get_object_or_404(ChargeDetailRecord.objects.select_related("replaces", "driver", "tariff"), pk=pk)
     return render(
@@ -159,12 +159,12 @@ def _invoice_list(request, kind):
     )
 
 
-@role_required(CAN_VIEW_MONEY)
+@role_required("money.view")
 def invoice_list(request):
     return _invoice_list(request, Invoice.Kind.INVOICE)
 
 
-@role_required(CAN_VIEW_MONEY)
+@role_required("money.view")
 def credit_note_list(request):
     return _invoice_list(request, Invoice.Kind.CREDIT_NOTE)
 
@@ -222,17 +222,17 @@ def _invoice_export(request, kind, filename):
     return _csv(filename, header, rows)
 
 
-@role_required(CAN_VIEW_MONEY)
+@role_required("money.view")
 def invoice_export(request):
     return _invoice_export(request, Invoice.Kind.INVOICE, "invoices.csv")
 
 
-@role_required(CAN_VIEW_MONEY)
+@role_required("money.view")
 def credit_note_export(request):
     return _invoice_export(request, Invoice.Kind.CREDIT_NOTE, "credit-notes.csv")
 
 
-@role_required(CAN_VIEW_MONEY)
+@role_required("money.view")
 def invoice_detail(request, pk):
     invoice = get_object_or_404(Invoice.objects.select_related("cdr", "credited_invoice", "customer"), pk=pk)
     credited = selectors.invoice_credited_amount(invoice=invoice)
@@ -268,7 +268,7 @@ def invoice_pdf_download(request, pk):
 
 
 @require_POST
-@role_required(CAN_ISSUE_CREDIT_NOTES)
+@role_required("money.credit_notes")
 def credit_note_create(request, pk):
     invoice = get_object_or_404(Invoice, pk=pk, kind=Invoice.Kind.INVOICE)
     form = CreditNoteForm(request.POST)

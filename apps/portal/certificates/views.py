@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from apps.accounts.permissions import CAN_MANAGE_ORGANIZATION, CAN_OPERATE_CHARGERS, CAN_VIEW_PORTAL, role_required
+from apps.accounts.permissions import CAN_MANAGE_ORGANIZATION, CAN_OPERATE_CHARGERS, role_required
 from apps.certificates import pki, selectors
 from apps.certificates import services as certificates
 from apps.certificates.models import CertificateAuthority, InstalledCertificate, IssuedCertificate
@@ -38,7 +38,7 @@ def _pem_response(text: str, filename: str) -> HttpResponse:
     return response
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("certificates.view")
 def certificate_authority(request):
     cas = list(selectors.ca_list())
     return render(
@@ -57,7 +57,7 @@ def certificate_authority(request):
     )
 
 
-@role_required(CAN_MANAGE_ORGANIZATION)
+@role_required("certificates.authority")
 @require_POST
 def certificate_authority_create(request):
     name = request.POST.get("organization_name", "").strip()[:64]
@@ -70,7 +70,7 @@ def certificate_authority_create(request):
     return redirect("portal:certificate_authority")
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("certificates.view")
 def certificate_authority_download(request, pk):
     """The public certificate of one of our CAs, with `?chain=1` its issuers as well."""
     ca = get_object_or_404(CertificateAuthority, pk=pk)
@@ -82,7 +82,7 @@ def certificate_authority_download(request, pk):
     return _pem_response(text, f"evzone-{ca.kind}-{ca.serial_number[:12]}.pem")
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("certificates.view")
 def charger_certificates(request, identity):
     charge_point = ui.charger_or_404(identity)
     is16 = charge_point.protocol_version == ProtocolVersion.OCPP16
@@ -103,7 +103,7 @@ def charger_certificates(request, identity):
     )
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("certificates.install")
 @require_POST
 def charger_certificate_install(request, identity):
     """Install our CSMS root (the organisation's root CA), our V2G root, or a pasted / uploaded PEM."""
@@ -136,7 +136,7 @@ def charger_certificate_install(request, identity):
     return redirect("portal:charger_certificates", identity=identity)
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("certificates.install")
 @require_POST
 def charger_certificate_refresh(request, identity):
     charge_point = ui.charger_or_404(identity)
@@ -145,7 +145,7 @@ def charger_certificate_refresh(request, identity):
     return redirect("portal:charger_certificates", identity=identity)
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("certificates.install")
 @require_POST
 def charger_certificate_delete(request, identity, pk):
     charge_point = ui.charger_or_404(identity)
@@ -155,7 +155,7 @@ def charger_certificate_delete(request, identity, pk):
     return redirect("portal:charger_certificates", identity=identity)
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("certificates.install")
 @require_POST
 def charger_certificate_renew(request, identity):
     charge_point = ui.charger_or_404(identity)
@@ -166,7 +166,7 @@ def charger_certificate_renew(request, identity):
     return redirect("portal:charger_certificates", identity=identity)
 
 
-@role_required(CAN_MANAGE_ORGANIZATION)
+@role_required("certificates.authority")
 @require_POST
 def issued_certificate_revoke(request, pk):
     issued = get_object_or_404(IssuedCertificate, pk=pk)
@@ -181,7 +181,7 @@ def issued_certificate_revoke(request, pk):
     return redirect("portal:charger_certificates", identity=issued.identity)
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("certificates.view")
 def issued_certificate_download(request, pk):
     issued = get_object_or_404(IssuedCertificate.objects.select_related("issuer"), pk=pk)
     return _pem_response(certificates.certificate_chain(issued), f"{issued.identity}-{issued.serial_number[:12]}.pem")

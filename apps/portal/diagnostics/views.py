@@ -16,7 +16,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from apps.accounts.permissions import ADMIN_ROLES, CAN_OPERATE_CHARGERS, role_required
+from apps.accounts.models import ADMIN_ROLES
+from apps.accounts.permissions import role_required
+from apps.accounts.policy import POLICY
 from apps.chargers.models import ChargePoint, Location
 from apps.charging.models import IdToken
 from apps.csms.commands import send_command
@@ -26,11 +28,11 @@ from apps.diagnostics.models import DisplayMessage, LogRequest, StationEvent, St
 from apps.portal import ui
 
 # Logs can hold card numbers and other personal data: the people who operate chargers.
-CAN_VIEW_DIAGNOSTICS = CAN_OPERATE_CHARGERS
+CAN_VIEW_DIAGNOSTICS = POLICY["diagnostics.view"]
 
 
 # What a charger holds about a person, and erasing it: organisation admins (GDPR requests).
-CAN_HANDLE_CUSTOMER_DATA = ADMIN_ROLES
+CAN_HANDLE_CUSTOMER_DATA = POLICY["customer_data"]
 
 
 SEVERITIES = [
@@ -105,7 +107,7 @@ def _v2_only(request, cp: ChargePoint) -> bool:
 
 
 # ---------------------------------------------------------------------------------------- diagnostics
-@role_required(CAN_VIEW_DIAGNOSTICS)
+@role_required("diagnostics.view")
 def diagnostics(request, identity):
     cp = ui.charger_or_404(identity)
     get = request.GET
@@ -134,7 +136,7 @@ def diagnostics(request, identity):
     return render(request, "diagnostics/diagnostics.html", _page(request, cp, **context))
 
 
-@role_required(CAN_VIEW_DIAGNOSTICS)
+@role_required("diagnostics.view")
 @require_POST
 def log_request(request, identity):
     cp = ui.charger_or_404(identity)
@@ -171,7 +173,7 @@ def log_request(request, identity):
     return back
 
 
-@role_required(CAN_VIEW_DIAGNOSTICS)
+@role_required("diagnostics.view")
 def log_download(request, identity, pk):
     cp = ui.charger_or_404(identity)
     log_request = selectors.log_request_get(charge_point=cp, pk=pk)
@@ -185,7 +187,7 @@ def log_download(request, identity, pk):
     )
 
 
-@role_required(CAN_VIEW_DIAGNOSTICS)
+@role_required("diagnostics.view")
 @require_POST
 def event_acknowledge(request, identity, pk):
     cp = ui.charger_or_404(identity)
@@ -195,7 +197,7 @@ def event_acknowledge(request, identity, pk):
     return redirect("portal:diagnostics", identity=identity)
 
 
-@role_required(ADMIN_ROLES)
+@role_required("diagnostics.settings")
 @require_POST
 def diagnostics_settings(request, identity):
     try:
@@ -208,7 +210,7 @@ def diagnostics_settings(request, identity):
 
 
 # ---------------------------------------------------------------------------------------- monitoring
-@role_required(CAN_VIEW_DIAGNOSTICS)
+@role_required("diagnostics.view")
 def monitoring(request, identity):
     cp = ui.charger_or_404(identity)
     context = {
@@ -253,7 +255,7 @@ def _monitor_payload(post) -> dict:
     return item
 
 
-@role_required(CAN_VIEW_DIAGNOSTICS)
+@role_required("diagnostics.view")
 @require_POST
 def monitoring_command(request, identity):
     cp = ui.charger_or_404(identity)
@@ -306,7 +308,7 @@ def _monitoring_report(request, cp: ChargePoint) -> None:
 
 
 # ---------------------------------------------------------------------------------------- customer information
-@role_required(CAN_HANDLE_CUSTOMER_DATA)
+@role_required("customer_data")
 def customer_information(request, identity):
     cp = ui.charger_or_404(identity)
     if request.method == "POST":
@@ -369,7 +371,7 @@ def _customer_information_send(request, cp: ChargePoint):
 
 
 # ---------------------------------------------------------------------------------------- display messages
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("diagnostics.view")
 def display_messages(request, identity):
     cp = ui.charger_or_404(identity)
     if request.method == "POST":
@@ -454,7 +456,7 @@ def _display_command(request, cp: ChargePoint):
     return back
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("diagnostics.view")
 def location_display_message(request, pk):
     """One message to every OCPP 2.x charger of a location, queued (fire-and-forget):
     each charger's answer lands in its command history and display list."""
@@ -492,7 +494,7 @@ def location_display_message(request, pk):
     return render(request, "diagnostics/location_display_message.html", context)
 
 
-@role_required(CAN_HANDLE_CUSTOMER_DATA)
+@role_required("customer_data")
 def token_customer_information(request, pk):
     """From a card's page: which chargers could hold data about this token (the OCPP 2.x
     ones; 1.6 has no CustomerInformation), each linking to its prefilled request form."""

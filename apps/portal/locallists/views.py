@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from apps.accounts.permissions import CAN_OPERATE_CHARGERS, CAN_VIEW_PORTAL, role_required
+from apps.accounts.permissions import CAN_OPERATE_CHARGERS, role_required
 from apps.chargers.models import ChargePoint
 from apps.charging import locallists
 from apps.charging.models import LocalAuthList, LocalListState
@@ -16,7 +16,7 @@ from apps.portal.locallists.forms import LocalAuthListForm
 PUSH_TIMEOUT = 20
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("locallists.view")
 def local_list_index(request):
     lists = LocalAuthList.objects.prefetch_related("charge_points", "locations", "tokens")
     states = {s.charge_point_id: s for s in LocalListState.objects.all()}
@@ -31,7 +31,7 @@ def local_list_index(request):
     )
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("locallists.change")
 def local_list_edit(request, pk=None):
     local_list = get_object_or_404(LocalAuthList, pk=pk) if pk else None
     form = LocalAuthListForm(request.POST or None, instance=local_list or LocalAuthList())
@@ -50,7 +50,7 @@ def local_list_edit(request, pk=None):
     return render(request, "portal/locallists/edit.html", {"form": form, "local_list": local_list})
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("locallists.change")
 @require_POST
 def local_list_delete(request, pk):
     local_list = get_object_or_404(LocalAuthList, pk=pk)
@@ -59,7 +59,7 @@ def local_list_delete(request, pk):
     return redirect("portal:locallist_index")
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("locallists.view")
 def charger_local_list(request, identity):
     charge_point = ui.charger_or_404(identity)
     context = {
@@ -70,7 +70,7 @@ def charger_local_list(request, identity):
     return render(request, "portal/locallists/charger.html", context)
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("locallists.change")
 @require_POST
 def charger_local_list_push(request, identity):
     charge_point = ui.charger_or_404(identity)

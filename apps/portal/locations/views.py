@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 
-from apps.accounts.permissions import CAN_MANAGE_ORGANIZATION, CAN_VIEW_PORTAL, role_required
+from apps.accounts.permissions import CAN_MANAGE_ORGANIZATION, role_required
 from apps.chargers import services
 from apps.chargers.models import Connector, Location
 from apps.chargers.selectors import AVAILABLE, CHARGING, FAULTED
@@ -68,7 +68,7 @@ def location_filter(queryset, params):
     return queryset
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("locations.view")
 def location_list(request):
     filters = {k: request.GET.get(k, "").strip() for k in ("q", "country", "city", "publish")}
     locations = list(location_filter(_locations(), filters))
@@ -106,7 +106,7 @@ def location_list(request):
     )
 
 
-@role_required(CAN_MANAGE_ORGANIZATION)
+@role_required("locations.change")
 def location_edit(request, pk=None):
     location = get_object_or_404(Location, pk=pk) if pk else None
     form = LocationForm(
@@ -129,7 +129,7 @@ def location_edit(request, pk=None):
     return render(request, "portal/locations/edit.html", {"form": form, "location": location})
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("locations.view")
 def location_detail(request, pk):
     location = get_object_or_404(_locations(), pk=pk)
     location.status = location_status(location)
@@ -152,12 +152,12 @@ def location_detail(request, pk):
     )
 
 
-@role_required(CAN_MANAGE_ORGANIZATION)
+@role_required("locations.change")
 def location_import(request):
     return bulk.import_page(request, "locations")
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("locations.view")
 def location_export(request, fmt):
     queryset = location_filter(Location.objects.order_by("name"), request.GET)
     return bulk.export_response("locations", queryset, fmt, "locations")

@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from apps.accounts.permissions import CAN_MANAGE_ORGANIZATION, CAN_MOVE_MONEY, CAN_VIEW_MONEY, role_required
+from apps.accounts.permissions import CAN_MOVE_MONEY, role_required
 from apps.payments import gateways, selectors, services
 from apps.payments.gateways.base import GatewayUnavailable
 from apps.payments.models import Payment, SavedCard, SessionPaymentChoice
@@ -30,7 +30,7 @@ from apps.portal.wallets.forms import PeriodForm
 from apps.wallets.services import new_key
 
 
-@role_required(CAN_VIEW_MONEY)
+@role_required("money.view")
 def payment_list(request):
     status, kind, search = (request.GET.get(k, "").strip() for k in ("status", "kind", "q"))
     page = Paginator(selectors.payment_list(status=status, kind=kind, search=search), 50).get_page(
@@ -44,7 +44,7 @@ def payment_list(request):
     )
 
 
-@role_required(CAN_VIEW_MONEY)
+@role_required("money.view")
 def payment_detail(request, pk):
     payment = get_object_or_404(
         Payment.objects.select_related("user", "cdr", "transaction__charge_point", "saved_card"), pk=pk
@@ -56,7 +56,7 @@ def payment_detail(request, pk):
 
 
 @require_POST
-@role_required(CAN_MOVE_MONEY)
+@role_required("money.move")
 def payment_refund(request, pk):
     payment = get_object_or_404(Payment, pk=pk)
     form = RefundForm(request.POST)
@@ -80,7 +80,7 @@ def payment_refund(request, pk):
 
 
 @require_POST
-@role_required(CAN_MOVE_MONEY)
+@role_required("money.move")
 def payment_capture_retry(request, pk):
     payment = get_object_or_404(Payment, pk=pk, status=Payment.Status.CAPTURE_FAILED)
     try:
@@ -92,7 +92,7 @@ def payment_capture_retry(request, pk):
     return redirect("payments:payment_detail", pk=pk)
 
 
-@role_required(CAN_VIEW_MONEY)
+@role_required("money.view")
 def reconciliation(request):
     form = PeriodForm(request.GET)
     rows = selectors.reconciliation(**form.period())
@@ -106,7 +106,7 @@ class _Echo:
         return value
 
 
-@role_required(CAN_VIEW_MONEY)
+@role_required("money.view")
 def reconciliation_export(request):
     rows = selectors.reconciliation(**PeriodForm(request.GET).period())
     header = ["day_utc", "currency", "operation", "count", "succeeded", "pending", "failed", "amount", "fees"]
@@ -134,7 +134,7 @@ def reconciliation_export(request):
     return response
 
 
-@role_required(CAN_MANAGE_ORGANIZATION)
+@role_required("payments.gateways")
 def gateway_settings(request):
     config = selectors.gateway_config()
     initial = (

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from apps.accounts.permissions import CAN_MANAGE_TARIFFS, CAN_VIEW_PORTAL, role_required
+from apps.accounts.permissions import CAN_MANAGE_TARIFFS, role_required
 from apps.portal.tariffs.forms import AssignForm, PreviewForm
 from apps.tariffs import engine, services
 from apps.tariffs.models import Tariff, TariffAssignment
@@ -19,7 +19,7 @@ from apps.tariffs.ocpi import tariff_to_ocpi
 from apps.tariffs.selectors import tariff_estimate, tariff_list
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("tariffs.view")
 def tariff_index(request):
     tariffs = tariff_list().prefetch_related("assignments")
     return render(
@@ -27,7 +27,7 @@ def tariff_index(request):
     )
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("tariffs.view")
 def tariff_detail(request, pk):
     tariff = get_object_or_404(tariff_list(), pk=pk)
     org_tz = request.tenant.timezone
@@ -82,7 +82,7 @@ def tariff_detail(request, pk):
     )
 
 
-@role_required(CAN_MANAGE_TARIFFS)
+@role_required("tariffs.change")
 def tariff_import(request):
     text, error = request.POST.get("ocpi", ""), None
     if request.method == "POST":
@@ -103,7 +103,7 @@ def tariff_import(request):
     return render(request, "tariffs/import.html", {"text": text, "error": error})
 
 
-@role_required(CAN_MANAGE_TARIFFS)
+@role_required("tariffs.change")
 @require_POST
 def tariff_assign(request, pk):
     tariff = get_object_or_404(Tariff, pk=pk)
