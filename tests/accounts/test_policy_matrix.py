@@ -197,8 +197,9 @@ def _client(org, user) -> Client:
 
 
 def _api_requests(objects):
-    """Every schema operation with real ids (and each OCPP action for the console)."""
-    for path, method, callback in api_operations():
+    """Every schema operation with real ids (and each OCPP action for the console); the
+    DELETEs last, so the other requests find the objects."""
+    for path, method, callback in sorted(api_operations(), key=lambda op: op[1] == "DELETE"):
         if callback.cls.__name__ in UNRULED_API:
             continue
         resource = path.split("/")[3]
