@@ -36,6 +36,8 @@ POLICY: dict[str, frozenset] = {
     "chargers.change": OPERATORS,
     # Sending commands, reading the message log and the command history.
     "chargers.operate": OPERATORS,
+    # The OCPP message log carries card numbers: the people who operate chargers (page and API).
+    "chargers.messages": OPERATORS,
     "devicemodel.view": STAFF,
     "devicemodel.change": OPERATORS,
     # Logs can hold card numbers and other personal data: the people who operate chargers.

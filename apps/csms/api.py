@@ -116,6 +116,7 @@ class MessageLogList(ChargerScopedList):
 
     serializer_class = MessageLogSerializer
     filterset_class = MessageLogFilter
+    policy = {"get": "chargers.messages"}
 
     def charger_queryset(self, charge_point):
         return MessageLog.objects.filter(charge_point_id=charge_point.pk).order_by("-timestamp", "-id")

@@ -330,3 +330,28 @@ def test_admin_may_erase_and_technician_may_reset(tenant_a, make_user, login, ma
     assert reset.status_code == 200
     assert console_rule("CustomerInformation", ERASE) == "customer_data"
     assert console_rule("SelfDestruct", {}) == "chargers.operate"  # the port answers unknown_action
+
+
+@pytest.mark.django_db
+def test_the_message_log_is_for_operators_on_the_page_and_the_api(tenant_a, make_user, login, make_charge_point):
+    cp = make_charge_point(identity="LOG-1")
+    finance = login(tenant_a, make_user(tenant_a, role=Role.FINANCE))
+    assert finance.get(f"/api/v1/charge-points/{cp.identity}/messages/").status_code == 403
+    assert finance.get(f"/chargers/{cp.identity}/messages/").status_code == 403
+    detail = finance.get(f"/chargers/{cp.identity}/")
+    assert detail.status_code == 200 and "Message log" not in detail.content.decode()
+    tech = login(tenant_a, make_user(tenant_a, role=Role.TECHNICIAN))
+    assert "Message log" in tech.get(f"/chargers/{cp.identity}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_security_keys_from_the_charger_page_are_admin_only(tenant_a, make_user, login, make_charge_point, command_bus):
+    cp = make_charge_point(identity="KEY-1", online=True)
+    form = {"action": "ChangeConfiguration", "key": "AuthorizationKey", "value": "00" * 20}
+    tech = login(tenant_a, make_user(tenant_a, role=Role.TECHNICIAN))
+    assert tech.post(f"/chargers/{cp.identity}/command/", form).status_code == 403
+    ordinary = {"action": "ChangeConfiguration", "key": "HeartbeatInterval", "value": "120"}
+    assert tech.post(f"/chargers/{cp.identity}/command/", ordinary).status_code == 302
+    admin = login(tenant_a, make_user(tenant_a, role=Role.OPERATOR_ADMIN))
+    assert admin.post(f"/chargers/{cp.identity}/command/", form).status_code == 302
+    assert [s.action for s in command_bus.sent] == ["ChangeConfiguration", "ChangeConfiguration"]

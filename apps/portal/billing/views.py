@@ -11,7 +11,8 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from apps.accounts.permissions import CAN_ISSUE_CREDIT_NOTES, CAN_VIEW_MONEY, role_required, user_has_role
+from apps.accounts.permissions import role_required
+from apps.accounts.policy import allowed
 from apps.billing import selectors, services
 from apps.billing.forms import FinanceFilterForm
 from apps.billing.models import ChargeDetailRecord, Invoice
@@ -247,7 +248,7 @@ def invoice_detail(request, pk):
             "remaining": invoice.total_incl_vat - credited,
             "status": selectors.invoice_status(invoice),
             "deliveries": invoice.deliveries.all(),
-            "can_credit": user_has_role(request.user, CAN_ISSUE_CREDIT_NOTES)
+            "can_credit": allowed(request.user, "money.credit_notes")
             and invoice.kind == Invoice.Kind.INVOICE
             and credited < invoice.total_incl_vat,
             "form": CreditNoteForm(),
@@ -260,7 +261,7 @@ def invoice_pdf_download(request, pk):
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     invoice = get_object_or_404(Invoice.objects.select_related("cdr", "credited_invoice"), pk=pk)
-    if not user_has_role(request.user, CAN_VIEW_MONEY) and invoice.customer_id != request.user.pk:
+    if not allowed(request.user, "money.view") and invoice.customer_id != request.user.pk:
         raise PermissionDenied
     response = HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{invoice.number}.pdf"'

@@ -7,7 +7,8 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from apps.accounts.permissions import CAN_OPERATE_CHARGERS, role_required
+from apps.accounts.permissions import role_required
+from apps.accounts.policy import allowed
 from apps.charging import services
 from apps.charging.models import IdToken, Transaction
 from apps.portal import bulk, ui
@@ -33,7 +34,7 @@ def token_list(request):
             "q": q,
             "status": status,
             "statuses": IdToken.Status.choices,
-            "can_edit": request.user.role in CAN_OPERATE_CHARGERS,
+            "can_edit": allowed(request.user, "idtokens.change"),
         },
     )
 

@@ -10,7 +10,8 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from apps.accounts.permissions import CAN_MANAGE_ORGANIZATION, CAN_OPERATE_CHARGERS, role_required
+from apps.accounts.permissions import role_required
+from apps.accounts.policy import allowed
 from apps.certificates import pki, selectors
 from apps.certificates import services as certificates
 from apps.certificates.models import CertificateAuthority, InstalledCertificate, IssuedCertificate
@@ -51,8 +52,8 @@ def certificate_authority(request):
             "expiring": selectors.certificates_expiring(days=30),
             "issued": IssuedCertificate.objects.select_related("issuer")[:100],
             "default_name": request.tenant.name if getattr(request, "tenant", None) else "",
-            "can_manage": request.user.role in CAN_MANAGE_ORGANIZATION,
-            "can_operate": request.user.role in CAN_OPERATE_CHARGERS,
+            "can_manage": allowed(request.user, "certificates.authority"),
+            "can_operate": allowed(request.user, "certificates.install"),
         },
     )
 
@@ -97,8 +98,8 @@ def charger_certificates(request, identity):
             "has_ca": certificates.active_ca(CertificateAuthority.Kind.ROOT) is not None,
             "has_v2g": certificates.active_ca(CertificateAuthority.Kind.V2G_CA) is not None,
             "is16": is16,
-            "can_operate": request.user.role in CAN_OPERATE_CHARGERS,
-            "can_revoke": request.user.role in CAN_MANAGE_ORGANIZATION,
+            "can_operate": allowed(request.user, "certificates.install"),
+            "can_revoke": allowed(request.user, "certificates.authority"),
         },
     )
 

@@ -12,7 +12,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from apps.accounts.permissions import CAN_OPERATE_CHARGERS, role_required
+from apps.accounts.permissions import role_required
 from apps.accounts.policy import allowed
 from apps.chargers import selectors, services
 from apps.chargers.models import ChargePoint, Connector, RegistrationStatus
@@ -82,9 +82,12 @@ def charger_detail(request, identity):
         "live_power": charging_selectors.live_power(charge_point=charge_point),
         "transactions": charging_selectors.recent_transactions(charge_point=charge_point),
         "commands": csms_selectors.recent_commands(charge_point=charge_point),
-        "log_messages": csms_selectors.message_search(charge_point=charge_point)[:15],
+        # The OCPP log carries card numbers: shown to whom "chargers.messages" allows.
+        "log_messages": csms_selectors.message_search(charge_point=charge_point)[:15]
+        if allowed(request.user, "chargers.messages")
+        else None,
         "quick_commands": QUICK_COMMANDS,
-        "can_operate": request.user.role in CAN_OPERATE_CHARGERS,
+        "can_operate": allowed(request.user, "chargers.operate"),
         "last_result": request.session.pop(f"cmd-result-{charge_point.pk}", None),
     }
     if charge_point.is_ocpp2:
@@ -270,7 +273,7 @@ def _payload_v2(action: str, data, integer) -> dict:
     return {}
 
 
-@role_required("chargers.operate")
+@role_required("chargers.change")
 @require_POST
 def charger_registration(request, identity):
     """Accept or reject a charger that registered itself as Pending. An accepted charger that
@@ -300,7 +303,7 @@ def charger_registration(request, identity):
     return redirect("portal:charger_detail", identity=identity)
 
 
-@role_required("chargers.view")
+@role_required("chargers.messages")
 def charger_messages(request, identity):
     charge_point = ui.charger_or_404(identity)
     q, action = request.GET.get("q", "").strip(), request.GET.get("action", "").strip()
@@ -323,7 +326,7 @@ def _add_errors(form, exc: ValidationError) -> None:
 @role_required("chargers.view")
 def charger_connectors(request, identity):
     charge_point = ui.charger_or_404(identity)
-    can_edit = request.user.role in CAN_OPERATE_CHARGERS
+    can_edit = allowed(request.user, "chargers.operate")
     connectors = list(charge_point.connectors.filter(connector_id__gt=0, evse_id__gt=0))
     bound = {}  # connector pk (or "new") → form that failed, re-shown with its errors
     if request.method == "POST":
@@ -370,7 +373,7 @@ def charger_connectors(request, identity):
     )
 
 
-@role_required("chargers.operate")
+@role_required("chargers.change")
 def charger_import(request):
     return bulk.import_page(request, "chargers")
 

@@ -12,7 +12,8 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from apps.accounts.permissions import CAN_OPERATE_CHARGERS, role_required
+from apps.accounts.permissions import role_required
+from apps.accounts.policy import allowed
 from apps.chargers.models import ChargePoint
 from apps.csms.commands import InvalidCommand
 from apps.devicemodel import provisioning, security, selectors
@@ -60,7 +61,7 @@ def _rows(results: list[dict], sent: dict | None = None) -> list[dict]:
 @role_required("devicemodel.view")
 def charger_device_model(request, identity):
     cp = ui.charger_or_404(identity)
-    context = {"cp": cp, "is_2x": cp.is_ocpp2, "can_operate": request.user.role in CAN_OPERATE_CHARGERS}
+    context = {"cp": cp, "is_2x": cp.is_ocpp2, "can_operate": allowed(request.user, "devicemodel.change")}
     if cp.is_ocpp2:
         q, component = request.GET.get("q", "").strip(), request.GET.get("component", "").strip()
         context.update(
@@ -277,7 +278,7 @@ def charger_security(request, identity):
     context = {
         "cp": cp,
         "is_2x": cp.is_ocpp2,
-        "can_operate": request.user.role in CAN_OPERATE_CHARGERS,
+        "can_operate": allowed(request.user, "devicemodel.change"),
         **selectors.security_overview(charge_point=cp),
         "higher_profiles": [p for p in (1, 2, 3) if p > cp.security_profile],
     }
@@ -353,7 +354,7 @@ def template_list(request):
         "devicemodel/template_list.html",
         {
             "templates": VendorTemplate.objects.all(),
-            "can_edit": request.user.role in CAN_OPERATE_CHARGERS,
+            "can_edit": allowed(request.user, "devicemodel.change"),
         },
     )
 

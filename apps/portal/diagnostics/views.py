@@ -16,9 +16,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from apps.accounts.models import ADMIN_ROLES
 from apps.accounts.permissions import role_required
-from apps.accounts.policy import POLICY
+from apps.accounts.policy import allowed
 from apps.chargers.models import ChargePoint, Location
 from apps.charging.models import IdToken
 from apps.csms.commands import send_command
@@ -26,14 +25,6 @@ from apps.diagnostics import selectors
 from apps.diagnostics import services as diag
 from apps.diagnostics.models import DisplayMessage, LogRequest, StationEvent, StationRequest
 from apps.portal import ui
-
-# Logs can hold card numbers and other personal data: the people who operate chargers.
-CAN_VIEW_DIAGNOSTICS = POLICY["diagnostics.view"]
-
-
-# What a charger holds about a person, and erasing it: organisation admins (GDPR requests).
-CAN_HANDLE_CUSTOMER_DATA = POLICY["customer_data"]
-
 
 SEVERITIES = [
     (0, "0 Danger"),
@@ -94,7 +85,7 @@ def _page(request, cp: ChargePoint, **context) -> dict:
     return {
         "cp": cp,
         "v2": cp.is_ocpp2,
-        "can_customer_data": request.user.role in CAN_HANDLE_CUSTOMER_DATA,
+        "can_customer_data": allowed(request.user, "customer_data"),
         **context,
     }
 
@@ -130,7 +121,7 @@ def diagnostics(request, identity):
         "cleared": cleared,
         "severities": SEVERITIES,
         "settings": diag.diagnostics_settings_get(),
-        "is_admin": request.user.role in ADMIN_ROLES,
+        "is_admin": allowed(request.user, "diagnostics.settings"),
         "max_mb": diag.upload_max_bytes() // (1024 * 1024),
     }
     return render(request, "diagnostics/diagnostics.html", _page(request, cp, **context))

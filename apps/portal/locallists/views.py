@@ -6,7 +6,8 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from apps.accounts.permissions import CAN_OPERATE_CHARGERS, role_required
+from apps.accounts.permissions import role_required
+from apps.accounts.policy import allowed
 from apps.chargers.models import ChargePoint
 from apps.charging import locallists
 from apps.charging.models import LocalAuthList, LocalListState
@@ -27,7 +28,7 @@ def local_list_index(request):
     return render(
         request,
         "portal/locallists/index.html",
-        {"lists": lists, "chargers": chargers, "can_edit": request.user.role in CAN_OPERATE_CHARGERS},
+        {"lists": lists, "chargers": chargers, "can_edit": allowed(request.user, "locallists.change")},
     )
 
 
@@ -65,7 +66,7 @@ def charger_local_list(request, identity):
     context = {
         "cp": charge_point,
         **locallists.local_list_overview(charge_point=charge_point),
-        "can_operate": request.user.role in CAN_OPERATE_CHARGERS,
+        "can_operate": allowed(request.user, "locallists.change"),
     }
     return render(request, "portal/locallists/charger.html", context)
 

@@ -7,7 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 
-from apps.accounts.permissions import CAN_MANAGE_ORGANIZATION, role_required
+from apps.accounts.permissions import role_required
+from apps.accounts.policy import allowed
 from apps.chargers import services
 from apps.chargers.models import Connector, Location
 from apps.chargers.selectors import AVAILABLE, CHARGING, FAULTED
@@ -101,7 +102,7 @@ def location_list(request):
             "countries": sorted(set(all_locations.values_list("country", flat=True))),
             "cities": sorted(set(all_locations.exclude(city="").values_list("city", flat=True))),
             "map_tiles": settings.MAP_TILE_URL,
-            "can_edit": request.user.role in CAN_MANAGE_ORGANIZATION,
+            "can_edit": allowed(request.user, "locations.change"),
         },
     )
 
@@ -147,7 +148,7 @@ def location_detail(request, pk):
             "location": location,
             "chargers": chargers,
             "opening": opening,
-            "can_edit": request.user.role in CAN_MANAGE_ORGANIZATION,
+            "can_edit": allowed(request.user, "locations.change"),
         },
     )
 

@@ -19,7 +19,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from apps.accounts.permissions import CAN_MOVE_MONEY, role_required
+from apps.accounts.permissions import role_required
+from apps.accounts.policy import allowed
 from apps.payments import gateways, selectors, services
 from apps.payments.gateways.base import GatewayUnavailable
 from apps.payments.models import Payment, SavedCard, SessionPaymentChoice
@@ -50,7 +51,7 @@ def payment_detail(request, pk):
         Payment.objects.select_related("user", "cdr", "transaction__charge_point", "saved_card"), pk=pk
     )
     context = {"payment": payment, "operations": payment.operations.select_related("created_by")}
-    if request.user.role in CAN_MOVE_MONEY and payment.refundable > 0:
+    if allowed(request.user, "money.move") and payment.refundable > 0:
         context["refund_form"] = RefundForm(initial={"key": new_key()})
     return render(request, "payments/payment_detail.html", context)
 

@@ -5,7 +5,8 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from apps.accounts.permissions import CAN_OPERATE_CHARGERS, role_required
+from apps.accounts.permissions import role_required
+from apps.accounts.policy import allowed
 from apps.charging.models import Reservation
 from apps.charging.reservations import ReservationError, reservation_cancel_request, reservation_make
 from apps.csms.commands import InvalidCommand
@@ -33,7 +34,7 @@ def charger_reservations(request, identity):
         "evses": evses,
         "form": ReserveForm(initial={"evse_id": evses[0]}),
         "reservations": Reservation.objects.filter(charge_point=cp).order_by("-created_at")[:50],
-        "can_operate": request.user.role in CAN_OPERATE_CHARGERS,
+        "can_operate": allowed(request.user, "reservations.change"),
     }
     return render(request, "portal/chargers/reservations.html", context)
 

@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from apps.accounts.permissions import CAN_OPERATE_CHARGERS, role_required
+from apps.accounts.permissions import role_required
+from apps.accounts.policy import allowed
 from apps.chargers.models import ProtocolVersion
 from apps.portal import ui
 from apps.portal.smartcharging.forms import CampaignForm, FirmwareForm, LimitForm
@@ -43,7 +44,7 @@ def charger_smart_charging(request, identity):
         "cp": charge_point,
         **selectors.smart_charging_overview(charge_point=charge_point),
         "form": LimitForm(),
-        "can_operate": request.user.role in CAN_OPERATE_CHARGERS,
+        "can_operate": allowed(request.user, "smartcharging.change"),
         "is_v16": charge_point.protocol_version == ProtocolVersion.OCPP16,
     }
     return render(request, "smartcharging/charger.html", context)
@@ -158,7 +159,7 @@ def charger_firmware(request, identity):
         "cp": charge_point,
         **selectors.charger_firmware_overview(charge_point=charge_point),
         "form": FirmwareForm(),
-        "can_operate": request.user.role in CAN_OPERATE_CHARGERS,
+        "can_operate": allowed(request.user, "smartcharging.change"),
         "is_v16": charge_point.protocol_version == ProtocolVersion.OCPP16,
     }
     return render(request, "smartcharging/firmware.html", context)
@@ -250,7 +251,7 @@ def campaign_list(request):
     return render(
         request,
         "smartcharging/campaign_list.html",
-        {"rows": selectors.campaign_list(), "can_operate": request.user.role in CAN_OPERATE_CHARGERS},
+        {"rows": selectors.campaign_list(), "can_operate": allowed(request.user, "smartcharging.change")},
     )
 
 
@@ -286,7 +287,7 @@ def campaign_detail(request, pk):
     context = {
         "campaign": campaign,
         **selectors.campaign_detail(campaign=campaign),
-        "can_operate": request.user.role in CAN_OPERATE_CHARGERS,
+        "can_operate": allowed(request.user, "smartcharging.change"),
     }
     return render(request, "smartcharging/campaign_detail.html", context)
 

@@ -11,7 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from apps.accounts.permissions import CAN_MANAGE_TARIFFS, role_required
+from apps.accounts.permissions import role_required
+from apps.accounts.policy import allowed
 from apps.portal.tariffs.forms import AssignForm, PreviewForm
 from apps.tariffs import engine, services
 from apps.tariffs.models import Tariff, TariffAssignment
@@ -23,7 +24,7 @@ from apps.tariffs.selectors import tariff_estimate, tariff_list
 def tariff_index(request):
     tariffs = tariff_list().prefetch_related("assignments")
     return render(
-        request, "tariffs/list.html", {"tariffs": tariffs, "can_manage": request.user.role in CAN_MANAGE_TARIFFS}
+        request, "tariffs/list.html", {"tariffs": tariffs, "can_manage": allowed(request.user, "tariffs.change")}
     )
 
 
@@ -77,7 +78,7 @@ def tariff_detail(request, pk):
             "rows": rows,
             "ocpi_json": json.dumps(tariff_to_ocpi(tariff), indent=2, default=str),
             "assign_form": AssignForm(),
-            "can_manage": request.user.role in CAN_MANAGE_TARIFFS,
+            "can_manage": allowed(request.user, "tariffs.change"),
         },
     )
 

@@ -21,7 +21,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from apps.accounts.permissions import CAN_MOVE_MONEY, role_required, user_has_role
+from apps.accounts.permissions import role_required
+from apps.accounts.policy import allowed
 from apps.core.money import quantize
 from apps.payments import gateways
 from apps.payments.gateways.base import GatewayUnavailable
@@ -109,7 +110,7 @@ def account_list(request):
 def account_detail(request, pk):
     account = get_object_or_404(LedgerAccount, pk=pk)
     context = _statement_context(request, account)
-    if user_has_role(request.user, CAN_MOVE_MONEY) and account.is_wallet:
+    if allowed(request.user, "money.move") and account.is_wallet:
         context["move_form"] = MoveMoneyForm(initial={"key": services.new_key()})
     return render(request, "wallets/account_detail.html", context)
 
