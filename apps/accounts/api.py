@@ -1,13 +1,12 @@
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.decorators import api_view, permission_classes
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from apps.accounts import services
 from apps.accounts.models import TENANT_ROLES, ApiToken, User
-from apps.accounts.permissions import CAN_MANAGE_USERS, HasRole
+from apps.accounts.policy import crud
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -52,7 +51,7 @@ class UserViewSet(
     Deactivate with `PATCH {"is_active": false}` (records keep their owner)."""
 
     queryset = User.objects.all().order_by("email")
-    permission_classes = [HasRole.of(CAN_MANAGE_USERS)]
+    policy = crud("users.manage", "users.manage")
     filterset_class = UserFilter
     search_fields = ("email", "full_name")
     ordering_fields = ("email", "date_joined", "last_login")
@@ -102,7 +101,7 @@ class ApiTokenViewSet(
     """Your own API tokens. `DELETE` revokes a token (it stays listed, revoked)."""
 
     serializer_class = ApiTokenSerializer
-    permission_classes = [IsAuthenticated]
+    policy = crud("account.self", "account.self")
     filterset_fields = ("revoked_at",)
 
     def get_queryset(self):
@@ -146,7 +145,9 @@ class MeSerializer(UserSerializer):
 
 @extend_schema(responses=MeSerializer)
 @api_view(["GET"])
-@permission_classes([IsAuthenticated])
 def me(request):
     """The authenticated user and their organisation."""
     return Response(MeSerializer(request.user, context={"request": request}).data)
+
+
+me.cls.policy = {"get": "account.self"}

@@ -9,7 +9,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 
-from apps.accounts.permissions import CAN_VIEW_MONEY, HasRole
 from apps.billing import selectors
 from apps.billing.forms import FinanceFilterForm
 from apps.billing.models import ChargeDetailRecord, Invoice
@@ -124,7 +123,7 @@ class CdrViewSet(viewsets.ReadOnlyModelViewSet):
     """Charge detail records, newest first. `status`: current, corrected, correction, no_tariff."""
 
     serializer_class = CdrSerializer
-    permission_classes = [HasRole.of(CAN_VIEW_MONEY)]
+    policy = {"list": "money.view", "retrieve": "money.view"}
     filter_backends: list = []
 
     def get_queryset(self):
@@ -143,7 +142,7 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
     """Invoices (`kind=invoice`, default) and credit notes (`kind=credit_note`)."""
 
     serializer_class = InvoiceSerializer
-    permission_classes = [HasRole.of(CAN_VIEW_MONEY)]
+    policy = {"list": "money.view", "retrieve": "money.view", "pdf": "money.view"}
     filter_backends: list = []
 
     def get_queryset(self):

@@ -1,7 +1,7 @@
 from django_filters import rest_framework as filters
 from rest_framework import serializers, viewsets
 
-from apps.accounts.permissions import CAN_OPERATE_CHARGERS, CAN_VIEW_PORTAL, HasRole
+from apps.accounts.policy import crud
 from apps.chargers import services
 from apps.chargers.models import ChargePoint, Connector, Location
 from apps.chargers.passwords import MAX_LENGTH, MIN_LENGTH
@@ -127,9 +127,7 @@ class ChargePointViewSet(viewsets.ModelViewSet):
     search_fields = ("identity", "name", "vendor", "model", "serial_number")
     ordering_fields = ("identity", "last_seen", "created_at")
 
-    def get_permissions(self):
-        roles = CAN_VIEW_PORTAL if self.request.method in ("GET", "HEAD", "OPTIONS") else CAN_OPERATE_CHARGERS
-        return [HasRole.of(roles)()]
+    policy = crud("chargers.view", "chargers.change")
 
     def get_serializer_class(self):
         return ChargePointUpdateSerializer if self.action in ("update", "partial_update") else ChargePointSerializer
@@ -177,9 +175,7 @@ class LocationViewSet(viewsets.ModelViewSet):
     filterset_fields = ("country", "city", "publish", "parking_type")
     ordering_fields = ("name", "city", "last_updated")
 
-    def get_permissions(self):
-        roles = CAN_VIEW_PORTAL if self.request.method in ("GET", "HEAD", "OPTIONS") else CAN_OPERATE_CHARGERS
-        return [HasRole.of(roles)()]
+    policy = crud("locations.view", "locations.change")
 
     def perform_create(self, serializer):
         serializer.instance = services.location_create(**serializer.validated_data)

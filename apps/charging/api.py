@@ -2,7 +2,7 @@ from django_filters import rest_framework as filters
 from rest_framework import serializers, viewsets
 
 from apps.accounts.models import User
-from apps.accounts.permissions import CAN_OPERATE_CHARGERS, CAN_VIEW_PORTAL, HasRole
+from apps.accounts.policy import crud
 from apps.charging import services
 from apps.charging.locallists import local_lists_token_changed
 from apps.charging.models import IdToken
@@ -42,9 +42,7 @@ class IdTokenViewSet(viewsets.ModelViewSet):
     search_fields = ("id_token", "label", "group_id")
     ordering_fields = ("id_token", "created_at", "expires_at")
 
-    def get_permissions(self):
-        roles = CAN_VIEW_PORTAL if self.request.method in ("GET", "HEAD", "OPTIONS") else CAN_OPERATE_CHARGERS
-        return [HasRole.of(roles)()]
+    policy = crud("idtokens.view", "idtokens.change")
 
     def get_serializer_class(self):
         return IdTokenUpdateSerializer if self.action in ("update", "partial_update") else IdTokenSerializer

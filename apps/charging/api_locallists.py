@@ -7,7 +7,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.permissions import CAN_OPERATE_CHARGERS, CAN_VIEW_PORTAL, HasRole
+from apps.accounts.policy import crud
 from apps.chargers.models import ChargePoint, Location
 from apps.charging import locallists
 from apps.charging.models import IdToken, LocalAuthList
@@ -47,9 +47,7 @@ class LocalAuthListViewSet(viewsets.ModelViewSet):
     serializer_class = LocalAuthListSerializer
     search_fields = ("name",)
 
-    def get_permissions(self):
-        roles = CAN_VIEW_PORTAL if self.request.method in ("GET", "HEAD", "OPTIONS") else CAN_OPERATE_CHARGERS
-        return [HasRole.of(roles)()]
+    policy = crud("locallists.view", "locallists.change")
 
     def perform_create(self, serializer):
         serializer.instance = locallists.local_auth_list_create(**serializer.validated_data)
@@ -72,7 +70,7 @@ class LocalListPushView(APIView):
     422 refused by EVzone (list longer than the charger's limits, not OCPP 1.6);
     504 no answer; 502 CALLERROR."""
 
-    permission_classes = [HasRole.of(CAN_OPERATE_CHARGERS)]
+    policy = {"post": "locallists.push"}
     STATUS_CODES = {"offline": 409, "busy": 409, "refused": 422, "timeout": 504, "error": 502}
 
     @extend_schema(

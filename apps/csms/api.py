@@ -8,9 +8,9 @@ from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.permissions import CAN_MANAGE_ORGANIZATION, CAN_OPERATE_CHARGERS, HasRole
 from apps.chargers.models import ChargePoint
 from apps.core.api import error_response
+from apps.csms.catalogue import console_rule
 from apps.csms.commands import MAX_TIMEOUT, InvalidCommand, command_send
 from apps.csms.models import Command, CsmsSettings, MessageLog
 from apps.csms.services import csms_settings_get, csms_settings_update
@@ -24,7 +24,12 @@ class OcppCommandView(APIView):
     charger's CALLERROR); 400 payload invalid against the schema; 409 charger not connected;
     504 no answer within `?timeout=` seconds (default 30)."""
 
-    permission_classes = [HasRole.of(CAN_OPERATE_CHARGERS)]
+    def policy_for(self, request) -> str:
+        # Per OCPP action (and, for security settings, per payload): what the portal's page
+        # for that action allows (apps.accounts.policy.COMMAND_RULES).
+        data = request.data
+        payload = data.dict() if isinstance(data, QueryDict) else data
+        return console_rule(self.kwargs.get("action", ""), payload)
 
     @extend_schema(
         request=dict,
@@ -93,7 +98,7 @@ class MessageLogFilter(filters.FilterSet):
 
 
 class ChargerScopedList(generics.ListAPIView):
-    permission_classes = [HasRole.of(CAN_OPERATE_CHARGERS)]
+    policy = {"get": "chargers.operate"}
     search_fields: tuple = ()
     ordering_fields: tuple = ()
 
@@ -111,6 +116,7 @@ class MessageLogList(ChargerScopedList):
 
     serializer_class = MessageLogSerializer
     filterset_class = MessageLogFilter
+    policy = {"get": "chargers.messages"}
 
     def charger_queryset(self, charge_point):
         return MessageLog.objects.filter(charge_point_id=charge_point.pk).order_by("-timestamp", "-id")
@@ -164,7 +170,7 @@ class CsmsSettingsView(generics.RetrieveUpdateAPIView):
     """This organisation's OCPP settings: unknown chargers, heartbeat interval, log retention."""
 
     serializer_class = CsmsSettingsSerializer
-    permission_classes = [HasRole.of(CAN_MANAGE_ORGANIZATION)]
+    policy = {"get": "ocpp_settings.view", "put": "ocpp_settings.change", "patch": "ocpp_settings.change"}
 
     def get_object(self):
         return csms_settings_get()

@@ -20,6 +20,7 @@ from ocpp.v16.enums import MessageTrigger as Trigger16
 from ocpp.v21.enums import MessageTriggerEnumType as Trigger21
 from ocpp.v201.enums import MessageTriggerEnumType as Trigger201
 
+from apps.accounts.policy import command_policy
 from apps.csms.protocol import SUBPROTOCOL_VERSIONS, V2_ERRORS, V16_ERRORS, ErrorCodes
 
 ALL_16 = frozenset(a.value for a in Action16)
@@ -232,3 +233,17 @@ CATALOGUES = {
 
 def catalogue_for(protocol_version: str) -> Catalogue | None:
     return CATALOGUES.get(protocol_version.strip().lower())
+
+
+# Every action some version lets the central system send.
+ALL_OUTBOUND = frozenset().union(*(c.outbound for c in CATALOGUES.values()))
+
+
+def console_rule(action: str, payload) -> str:
+    """The policy name (apps.accounts.policy) for sending `action` with `payload` from a raw
+    console: the API's POST .../ocpp/{Action} and the charger page's command form. A name no
+    version sends gets the console's own rule, so the command port can answer
+    "unknown_action" rather than a bare 403."""
+    if action not in ALL_OUTBOUND:
+        return "chargers.operate"
+    return command_policy(action, payload)

@@ -6,13 +6,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.permissions import CAN_VIEW_PORTAL, HasRole
 from apps.chargers.models import ChargePoint
 from apps.devicemodel import selectors
 
 
 class DeviceModelView(APIView):
-    permission_classes = [HasRole.of(CAN_VIEW_PORTAL)]
+    policy = {"get": "devicemodel.view"}
 
     @extend_schema(
         responses=dict,

@@ -11,7 +11,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
-from apps.accounts.permissions import CAN_MANAGE_ORGANIZATION, CAN_OPERATE_CHARGERS
 from apps.chargers import services
 from apps.chargers.resources import ChargePointResource, LocationResource
 from apps.charging.resources import IdTokenResource
@@ -34,21 +33,21 @@ IMPORTS = {
         "columns": "identity, name, location, security_profile, password, vendor, model, connectors",
         "list_url": "portal:charger_list",
         "export_url": "portal:charger_export",
-        "roles": CAN_OPERATE_CHARGERS,
+        "policy": "chargers.change",
     },
     "cards": {
         "title": "RFID cards",
         "columns": "id_token, type, status, label, group_id, expires_at, owner_email",
         "list_url": "portal:idtoken_list",
         "export_url": "portal:idtoken_export",
-        "roles": CAN_OPERATE_CHARGERS,
+        "policy": "idtokens.change",
     },
     "locations": {
         "title": "locations",
         "columns": ", ".join(("id", *services.LOCATION_FIELDS)),
         "list_url": "portal:location_list",
         "export_url": "portal:location_export",
-        "roles": CAN_MANAGE_ORGANIZATION,
+        "policy": "locations.change",
     },
 }
 

@@ -15,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
-from apps.accounts.permissions import CAN_MANAGE_TARIFFS, CAN_VIEW_PORTAL, HasRole
+from apps.accounts.policy import crud
 from apps.tariffs import selectors, services
 from apps.tariffs.engine import MAX_SESSION, PricingError, Result, to_decimal
 from apps.tariffs.ocpi import OcpiTariffSerializer, TariffBodySerializer, format_datetime, number, tariff_structure
@@ -184,10 +184,9 @@ class TariffViewSet(
     def get_queryset(self):
         return selectors.tariff_list()
 
-    def get_permissions(self):
-        # Estimates are POSTs but change nothing: staff may run them.
-        read = self.request.method in ("GET", "HEAD", "OPTIONS") or self.action == "estimate"
-        return [HasRole.of(CAN_VIEW_PORTAL if read else CAN_MANAGE_TARIFFS)()]
+    policy = crud(
+        "tariffs.view", "tariffs.change", import_ocpi="tariffs.change", ocpi="tariffs.view", estimate="tariffs.estimate"
+    )
 
     def update(self, request, *args, **kwargs):
         tariff = self.get_object()

@@ -13,16 +13,14 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from apps.accounts.permissions import CAN_MANAGE_TARIFFS, CAN_VIEW_PORTAL, HasRole
+from apps.accounts.policy import crud
 from apps.tariffs import selectors, services
 from apps.tariffs.api import TariffSerializer
 from apps.tariffs.models import CustomerGroup, TariffAssignment
 
 
 class _StaffReadAdminWrite:
-    def get_permissions(self):
-        read = self.request.method in ("GET", "HEAD", "OPTIONS")
-        return [HasRole.of(CAN_VIEW_PORTAL if read else CAN_MANAGE_TARIFFS)()]
+    policy = crud("tariffs.view", "tariffs.change", effective="tariffs.view")
 
 
 class CustomerGroupSerializer(serializers.ModelSerializer):

@@ -56,6 +56,7 @@ def _line(line, running) -> dict:
 
 class WalletViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = AccountSerializer
+    policy = {"list": "wallets.view", "retrieve": "wallets.view", "lines": "wallets.view", "topup": "wallets.topup"}
     queryset = LedgerAccount.objects.none()  # tells the schema generator the model
 
     def get_queryset(self):

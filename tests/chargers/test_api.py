@@ -79,8 +79,10 @@ def test_roles(tenant_a, make_user, login):
     assert driver.get(URL).status_code == 403
 
 
-def test_locations_crud_and_charger_assignment(tenant_a, tech_a):
-    created = tech_a.post(
+def test_locations_crud_and_charger_assignment(tenant_a, tech_a, make_user, login):
+    # Sites are the admins' (as on the Locations page); technicians put chargers on them.
+    admin_a = login(tenant_a, make_user(tenant_a, role=Role.OPERATOR_ADMIN))
+    created = admin_a.post(
         "/api/v1/locations/",
         {
             "name": "Market square",
@@ -93,7 +95,9 @@ def test_locations_crud_and_charger_assignment(tenant_a, tech_a):
     )
     assert created.status_code == 201, created.content
     location_id = created.json()["id"]
-    bad = tech_a.post("/api/v1/locations/", {"name": "X", "time_zone": "Mars/Olympus"}, content_type="application/json")
+    bad = admin_a.post(
+        "/api/v1/locations/", {"name": "X", "time_zone": "Mars/Olympus"}, content_type="application/json"
+    )
     assert bad.status_code == 400 and "time_zone" in bad.json()["errors"]
     cp = tech_a.post(
         URL, {"identity": "CP-LOC", "security_profile": 0, "location": location_id}, content_type="application/json"

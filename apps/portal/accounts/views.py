@@ -10,8 +10,6 @@ from django.views.decorators.http import require_POST
 from apps.accounts import services as account_services
 from apps.accounts.models import ApiToken, Role, User
 from apps.accounts.permissions import (
-    CAN_MANAGE_ORGANIZATION,
-    CAN_MANAGE_USERS,
     role_required,
 )
 from apps.portal import ui
@@ -21,7 +19,7 @@ from apps.tenants.models import Organization
 from apps.tenants.selectors import organization_children
 
 
-@role_required(CAN_MANAGE_USERS)
+@role_required("users.manage")
 def user_list(request):
     users = User.objects.all()
     q = request.GET.get("q", "").strip()
@@ -42,7 +40,7 @@ def user_list(request):
     )
 
 
-@role_required(CAN_MANAGE_USERS)
+@role_required("users.manage")
 def user_invite(request):
     form = forms.InviteUserForm(request.POST or None, organization=request.tenant)
     if request.method == "POST" and form.is_valid():
@@ -56,7 +54,7 @@ def user_invite(request):
     return render(request, "portal/users/invite.html", {"form": form})
 
 
-@role_required(CAN_MANAGE_USERS)
+@role_required("users.manage")
 def user_edit(request, pk):
     user = get_object_or_404(User, pk=pk)
     form = forms.EditUserForm(request.POST or None, instance=user, organization=request.tenant)
@@ -72,7 +70,7 @@ def user_edit(request, pk):
     return render(request, "portal/users/edit.html", {"form": form, "subject": user})
 
 
-@role_required(CAN_MANAGE_USERS)
+@role_required("users.manage")
 @require_POST
 def user_resend_invitation(request, pk):
     user = get_object_or_404(User, pk=pk)
@@ -108,7 +106,7 @@ def token_revoke(request, pk):
     return redirect("portal:token_list")
 
 
-@role_required(CAN_MANAGE_ORGANIZATION)
+@role_required("organization.manage")
 def organization_settings(request):
     org = request.tenant
     form = forms.BrandingForm(request.POST or None, request.FILES or None, instance=org)
@@ -119,7 +117,7 @@ def organization_settings(request):
     return render(request, "portal/organization.html", {"form": form, "domains": org.domains.all()})
 
 
-@role_required({Role.RESELLER_ADMIN})
+@role_required("resellers.manage")
 def child_list(request):
     if request.tenant.kind != Organization.Kind.RESELLER:
         raise PermissionDenied

@@ -9,7 +9,8 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from apps.accounts.permissions import CAN_ISSUE_CREDIT_NOTES, CAN_VIEW_MONEY, role_required, user_has_role
+from apps.accounts.permissions import role_required
+from apps.accounts.policy import allowed
 from apps.billing import selectors, services
 from apps.billing.forms import FinanceFilterForm
 from apps.billing.models import ChargeDetailRecord, Invoice
@@ -59,7 +60,7 @@ def _filters(request) -> tuple[FinanceFilterForm, dict]:
     return form, form.filters()
 
 
-@role_required(CAN_VIEW_MONEY)
+@role_required("money.view")
 def cdr_list(request):
     form, filters = _filters(request)
     page = Paginator(selectors.cdr_list(**filters), 50).get_page(request.GET.get("page"))
@@ -70,7 +71,7 @@ def cdr_list(request):
     )
 
 
-@role_required(CAN_VIEW_MONEY)
+@role_required("money.view")
 def cdr_export(request):
     _, filters = _filters(request)
     header = [
@@ -125,7 +126,7 @@ def cdr_export(request):
     return _csv("cdrs.csv", header, rows)
 
 
-@role_required(CAN_VIEW_MONEY)
+@role_required("money.view")
 def cdr_detail(request, pk):
     cdr = get_object_or_404(ChargeDetailRecord.objects.select_related("replaces", "driver", "tariff"), pk=pk)
     return render(
@@ -158,12 +159,12 @@ def _invoice_list(request, kind):
     )
 
 
-@role_required(CAN_VIEW_MONEY)
+@role_required("money.view")
 def invoice_list(request):
     return _invoice_list(request, Invoice.Kind.INVOICE)
 
 
-@role_required(CAN_VIEW_MONEY)
+@role_required("money.view")
 def credit_note_list(request):
     return _invoice_list(request, Invoice.Kind.CREDIT_NOTE)
 
@@ -221,17 +222,17 @@ def _invoice_export(request, kind, filename):
     return _csv(filename, header, rows)
 
 
-@role_required(CAN_VIEW_MONEY)
+@role_required("money.view")
 def invoice_export(request):
     return _invoice_export(request, Invoice.Kind.INVOICE, "invoices.csv")
 
 
-@role_required(CAN_VIEW_MONEY)
+@role_required("money.view")
 def credit_note_export(request):
     return _invoice_export(request, Invoice.Kind.CREDIT_NOTE, "credit-notes.csv")
 
 
-@role_required(CAN_VIEW_MONEY)
+@role_required("money.view")
 def invoice_detail(request, pk):
     invoice = get_object_or_404(Invoice.objects.select_related("cdr", "credited_invoice", "customer"), pk=pk)
     credited = selectors.invoice_credited_amount(invoice=invoice)
@@ -246,7 +247,7 @@ def invoice_detail(request, pk):
             "remaining": invoice.total_incl_vat - credited,
             "status": selectors.invoice_status(invoice),
             "deliveries": invoice.deliveries.all(),
-            "can_credit": user_has_role(request.user, CAN_ISSUE_CREDIT_NOTES)
+            "can_credit": allowed(request.user, "money.credit_notes")
             and invoice.kind == Invoice.Kind.INVOICE
             and credited < invoice.total_incl_vat,
             "form": CreditNoteForm(),
@@ -259,7 +260,7 @@ def invoice_pdf_download(request, pk):
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     invoice = get_object_or_404(Invoice.objects.select_related("cdr", "credited_invoice"), pk=pk)
-    if not user_has_role(request.user, CAN_VIEW_MONEY) and invoice.customer_id != request.user.pk:
+    if not allowed(request.user, "money.view") and invoice.customer_id != request.user.pk:
         raise PermissionDenied
     response = HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{invoice.number}.pdf"'
@@ -267,7 +268,7 @@ def invoice_pdf_download(request, pk):
 
 
 @require_POST
-@role_required(CAN_ISSUE_CREDIT_NOTES)
+@role_required("money.credit_notes")
 def credit_note_create(request, pk):
     invoice = get_object_or_404(Invoice, pk=pk, kind=Invoice.Kind.INVOICE)
     form = CreditNoteForm(request.POST)

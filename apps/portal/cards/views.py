@@ -7,15 +7,15 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from apps.accounts.models import Role
-from apps.accounts.permissions import CAN_OPERATE_CHARGERS, CAN_VIEW_PORTAL, role_required
+from apps.accounts.permissions import role_required
+from apps.accounts.policy import allowed
 from apps.charging import services
 from apps.charging.models import IdToken, Transaction
 from apps.portal import bulk, ui
 from apps.portal.cards.forms import IdTokenForm
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("idtokens.view")
 def token_list(request):
     q, status = request.GET.get("q", "").strip(), request.GET.get("status", "")
     tokens = IdToken.objects.select_related("owner")
@@ -34,12 +34,12 @@ def token_list(request):
             "q": q,
             "status": status,
             "statuses": IdToken.Status.choices,
-            "can_edit": request.user.role in CAN_OPERATE_CHARGERS,
+            "can_edit": allowed(request.user, "idtokens.change"),
         },
     )
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("idtokens.change")
 def token_edit(request, pk=None):
     token = get_object_or_404(IdToken, pk=pk) if pk else None
     form = IdTokenForm(request.POST or None, instance=token)
@@ -58,7 +58,7 @@ def token_edit(request, pk=None):
     return render(request, "portal/tokens/edit.html", {"form": form, "token": token})
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("idtokens.change")
 @require_POST
 def token_block(request, pk):
     token = get_object_or_404(IdToken, pk=pk)
@@ -68,7 +68,7 @@ def token_block(request, pk):
     return redirect(request.POST.get("next") or "portal:idtoken_list")
 
 
-@role_required({Role.DRIVER})
+@role_required("driver.self")
 def driver_charging(request):
     """A driver's cards and sessions (only their own)."""
     cards = IdToken.objects.filter(owner=request.user).order_by("id_token")
@@ -80,12 +80,12 @@ def driver_charging(request):
     return render(request, "portal/driver_charging.html", {"cards": cards, "sessions": sessions})
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("idtokens.change")
 def card_import(request):
     return bulk.import_page(request, "cards")
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("idtokens.view")
 def card_export(request, fmt):
     queryset = IdToken.objects.select_related("owner").order_by("id_token")
     return bulk.export_response("cards", queryset, fmt, "rfid-cards")

@@ -10,7 +10,8 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from apps.accounts.permissions import CAN_MANAGE_ORGANIZATION, CAN_OPERATE_CHARGERS, CAN_VIEW_PORTAL, role_required
+from apps.accounts.permissions import role_required
+from apps.accounts.policy import allowed
 from apps.certificates import pki, selectors
 from apps.certificates import services as certificates
 from apps.certificates.models import CertificateAuthority, InstalledCertificate, IssuedCertificate
@@ -38,7 +39,7 @@ def _pem_response(text: str, filename: str) -> HttpResponse:
     return response
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("certificates.view")
 def certificate_authority(request):
     cas = list(selectors.ca_list())
     return render(
@@ -51,13 +52,13 @@ def certificate_authority(request):
             "expiring": selectors.certificates_expiring(days=30),
             "issued": IssuedCertificate.objects.select_related("issuer")[:100],
             "default_name": request.tenant.name if getattr(request, "tenant", None) else "",
-            "can_manage": request.user.role in CAN_MANAGE_ORGANIZATION,
-            "can_operate": request.user.role in CAN_OPERATE_CHARGERS,
+            "can_manage": allowed(request.user, "certificates.authority"),
+            "can_operate": allowed(request.user, "certificates.install"),
         },
     )
 
 
-@role_required(CAN_MANAGE_ORGANIZATION)
+@role_required("certificates.authority")
 @require_POST
 def certificate_authority_create(request):
     name = request.POST.get("organization_name", "").strip()[:64]
@@ -70,7 +71,7 @@ def certificate_authority_create(request):
     return redirect("portal:certificate_authority")
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("certificates.view")
 def certificate_authority_download(request, pk):
     """The public certificate of one of our CAs, with `?chain=1` its issuers as well."""
     ca = get_object_or_404(CertificateAuthority, pk=pk)
@@ -82,7 +83,7 @@ def certificate_authority_download(request, pk):
     return _pem_response(text, f"evzone-{ca.kind}-{ca.serial_number[:12]}.pem")
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("certificates.view")
 def charger_certificates(request, identity):
     charge_point = ui.charger_or_404(identity)
     is16 = charge_point.protocol_version == ProtocolVersion.OCPP16
@@ -97,13 +98,13 @@ def charger_certificates(request, identity):
             "has_ca": certificates.active_ca(CertificateAuthority.Kind.ROOT) is not None,
             "has_v2g": certificates.active_ca(CertificateAuthority.Kind.V2G_CA) is not None,
             "is16": is16,
-            "can_operate": request.user.role in CAN_OPERATE_CHARGERS,
-            "can_revoke": request.user.role in CAN_MANAGE_ORGANIZATION,
+            "can_operate": allowed(request.user, "certificates.install"),
+            "can_revoke": allowed(request.user, "certificates.authority"),
         },
     )
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("certificates.install")
 @require_POST
 def charger_certificate_install(request, identity):
     """Install our CSMS root (the organisation's root CA), our V2G root, or a pasted / uploaded PEM."""
@@ -136,7 +137,7 @@ def charger_certificate_install(request, identity):
     return redirect("portal:charger_certificates", identity=identity)
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("certificates.install")
 @require_POST
 def charger_certificate_refresh(request, identity):
     charge_point = ui.charger_or_404(identity)
@@ -145,7 +146,7 @@ def charger_certificate_refresh(request, identity):
     return redirect("portal:charger_certificates", identity=identity)
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("certificates.install")
 @require_POST
 def charger_certificate_delete(request, identity, pk):
     charge_point = ui.charger_or_404(identity)
@@ -155,7 +156,7 @@ def charger_certificate_delete(request, identity, pk):
     return redirect("portal:charger_certificates", identity=identity)
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("certificates.install")
 @require_POST
 def charger_certificate_renew(request, identity):
     charge_point = ui.charger_or_404(identity)
@@ -166,7 +167,7 @@ def charger_certificate_renew(request, identity):
     return redirect("portal:charger_certificates", identity=identity)
 
 
-@role_required(CAN_MANAGE_ORGANIZATION)
+@role_required("certificates.authority")
 @require_POST
 def issued_certificate_revoke(request, pk):
     issued = get_object_or_404(IssuedCertificate, pk=pk)
@@ -181,7 +182,7 @@ def issued_certificate_revoke(request, pk):
     return redirect("portal:charger_certificates", identity=issued.identity)
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("certificates.view")
 def issued_certificate_download(request, pk):
     issued = get_object_or_404(IssuedCertificate.objects.select_related("issuer"), pk=pk)
     return _pem_response(certificates.certificate_chain(issued), f"{issued.identity}-{issued.serial_number[:12]}.pem")

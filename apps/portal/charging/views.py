@@ -3,7 +3,7 @@
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 
-from apps.accounts.permissions import CAN_VIEW_PORTAL, role_required
+from apps.accounts.permissions import role_required
 from apps.billing.selectors import cdr_original, running_cost
 from apps.chargers.models import Location
 from apps.charging import selectors
@@ -17,7 +17,7 @@ def _session_filters(request) -> dict:
     return SessionFilterForm(request.GET).filters()
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("transactions.view")
 def session_list(request):
     filters = _session_filters(request)
     sessions = Paginator(selectors.session_list(**filters), 50).get_page(request.GET.get("page"))
@@ -36,7 +36,7 @@ def session_list(request):
     )
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("transactions.view")
 def session_detail(request, pk):
     tx = get_object_or_404(Transaction.objects.select_related("charge_point", "id_token"), pk=pk)
     series = selectors.session_energy_series(transaction=tx)
@@ -63,7 +63,7 @@ def session_detail(request, pk):
     )
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("transactions.view")
 def session_export(request):
     """The filtered session list as CSV (streamed: an operator may have years of sessions)."""
 

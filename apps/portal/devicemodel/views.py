@@ -12,7 +12,8 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from apps.accounts.permissions import CAN_OPERATE_CHARGERS, CAN_VIEW_PORTAL, role_required
+from apps.accounts.permissions import role_required
+from apps.accounts.policy import allowed
 from apps.chargers.models import ChargePoint
 from apps.csms.commands import InvalidCommand
 from apps.devicemodel import provisioning, security, selectors
@@ -57,10 +58,10 @@ def _rows(results: list[dict], sent: dict | None = None) -> list[dict]:
     return rows
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("devicemodel.view")
 def charger_device_model(request, identity):
     cp = ui.charger_or_404(identity)
-    context = {"cp": cp, "is_2x": cp.is_ocpp2, "can_operate": request.user.role in CAN_OPERATE_CHARGERS}
+    context = {"cp": cp, "is_2x": cp.is_ocpp2, "can_operate": allowed(request.user, "devicemodel.change")}
     if cp.is_ocpp2:
         q, component = request.GET.get("q", "").strip(), request.GET.get("component", "").strip()
         context.update(
@@ -89,7 +90,7 @@ def _operable(request, identity) -> ChargePoint | None:
     return cp
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("devicemodel.change")
 @require_POST
 def charger_report(request, identity):
     cp = _operable(request, identity)
@@ -132,7 +133,7 @@ def _batch_message(request, cp, title, batch, sent=None):
     (messages.success if batch.ok else messages.error)(request, f"{title}: {summary or 'nothing sent'}.")
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("devicemodel.change")
 @require_POST
 def charger_set_variables(request, identity):
     """One attribute from the table (attribute id + value) or free lines
@@ -170,7 +171,7 @@ def charger_set_variables(request, identity):
     return _back(identity)
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("devicemodel.change")
 @require_POST
 def charger_get_variables(request, identity):
     """Read the current values of one component's variables (or of all), split as needed."""
@@ -200,7 +201,7 @@ def charger_get_variables(request, identity):
     return _back(identity)
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("devicemodel.change")
 @require_POST
 def charger_reset(request, identity):
     cp = _operable(request, identity)
@@ -229,7 +230,7 @@ def _command_message(request, action, result):
         messages.error(request, f"{action}: {result.status}{' ' + json.dumps(result.error) if result.error else ''}.")
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("devicemodel.change")
 @require_POST
 def charger_network_profile(request, identity):
     cp = _operable(request, identity)
@@ -249,7 +250,7 @@ def charger_network_profile(request, identity):
     return _back(identity)
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("devicemodel.change")
 @require_POST
 def charger_template_apply(request, identity):
     cp = _operable(request, identity)
@@ -271,20 +272,20 @@ def charger_template_apply(request, identity):
     return _back(identity)
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("devicemodel.view")
 def charger_security(request, identity):
     cp = ui.charger_or_404(identity)
     context = {
         "cp": cp,
         "is_2x": cp.is_ocpp2,
-        "can_operate": request.user.role in CAN_OPERATE_CHARGERS,
+        "can_operate": allowed(request.user, "devicemodel.change"),
         **selectors.security_overview(charge_point=cp),
         "higher_profiles": [p for p in (1, 2, 3) if p > cp.security_profile],
     }
     return render(request, "devicemodel/security.html", context)
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("devicemodel.change")
 @require_POST
 def charger_password_rotate(request, identity):
     cp = _operable(request, identity)
@@ -304,7 +305,7 @@ def charger_password_rotate(request, identity):
     return _back(identity, "devicemodel_security")
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("devicemodel.change")
 @require_POST
 def charger_profile_upgrade(request, identity):
     cp = _operable(request, identity)
@@ -328,7 +329,7 @@ def charger_profile_upgrade(request, identity):
     return _back(identity, "devicemodel_security")
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("devicemodel.change")
 @require_POST
 def charger_profile_upgrade_decide(request, identity, pk, decision):
     cp = ui.charger_or_404(identity)
@@ -346,19 +347,19 @@ def charger_profile_upgrade_decide(request, identity, pk, decision):
     return _back(identity, "devicemodel_security")
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("devicemodel.view")
 def template_list(request):
     return render(
         request,
         "devicemodel/template_list.html",
         {
             "templates": VendorTemplate.objects.all(),
-            "can_edit": request.user.role in CAN_OPERATE_CHARGERS,
+            "can_edit": allowed(request.user, "devicemodel.change"),
         },
     )
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("devicemodel.change")
 def template_edit(request, pk=None):
     template = get_object_or_404(VendorTemplate, pk=pk) if pk else None
     form = VendorTemplateForm(request.POST or None, instance=template or VendorTemplate())
@@ -381,7 +382,7 @@ def template_edit(request, pk=None):
     return render(request, "devicemodel/template_edit.html", {"form": form, "template": template})
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("devicemodel.change")
 @require_POST
 def template_delete(request, pk):
     template = get_object_or_404(VendorTemplate, pk=pk)

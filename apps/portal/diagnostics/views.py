@@ -16,7 +16,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from apps.accounts.permissions import ADMIN_ROLES, CAN_OPERATE_CHARGERS, role_required
+from apps.accounts.permissions import role_required
+from apps.accounts.policy import allowed
 from apps.chargers.models import ChargePoint, Location
 from apps.charging.models import IdToken
 from apps.csms.commands import send_command
@@ -24,14 +25,6 @@ from apps.diagnostics import selectors
 from apps.diagnostics import services as diag
 from apps.diagnostics.models import DisplayMessage, LogRequest, StationEvent, StationRequest
 from apps.portal import ui
-
-# Logs can hold card numbers and other personal data: the people who operate chargers.
-CAN_VIEW_DIAGNOSTICS = CAN_OPERATE_CHARGERS
-
-
-# What a charger holds about a person, and erasing it: organisation admins (GDPR requests).
-CAN_HANDLE_CUSTOMER_DATA = ADMIN_ROLES
-
 
 SEVERITIES = [
     (0, "0 Danger"),
@@ -92,7 +85,7 @@ def _page(request, cp: ChargePoint, **context) -> dict:
     return {
         "cp": cp,
         "v2": cp.is_ocpp2,
-        "can_customer_data": request.user.role in CAN_HANDLE_CUSTOMER_DATA,
+        "can_customer_data": allowed(request.user, "customer_data"),
         **context,
     }
 
@@ -105,7 +98,7 @@ def _v2_only(request, cp: ChargePoint) -> bool:
 
 
 # ---------------------------------------------------------------------------------------- diagnostics
-@role_required(CAN_VIEW_DIAGNOSTICS)
+@role_required("diagnostics.view")
 def diagnostics(request, identity):
     cp = ui.charger_or_404(identity)
     get = request.GET
@@ -128,13 +121,13 @@ def diagnostics(request, identity):
         "cleared": cleared,
         "severities": SEVERITIES,
         "settings": diag.diagnostics_settings_get(),
-        "is_admin": request.user.role in ADMIN_ROLES,
+        "is_admin": allowed(request.user, "diagnostics.settings"),
         "max_mb": diag.upload_max_bytes() // (1024 * 1024),
     }
     return render(request, "diagnostics/diagnostics.html", _page(request, cp, **context))
 
 
-@role_required(CAN_VIEW_DIAGNOSTICS)
+@role_required("diagnostics.view")
 @require_POST
 def log_request(request, identity):
     cp = ui.charger_or_404(identity)
@@ -171,7 +164,7 @@ def log_request(request, identity):
     return back
 
 
-@role_required(CAN_VIEW_DIAGNOSTICS)
+@role_required("diagnostics.view")
 def log_download(request, identity, pk):
     cp = ui.charger_or_404(identity)
     log_request = selectors.log_request_get(charge_point=cp, pk=pk)
@@ -185,7 +178,7 @@ def log_download(request, identity, pk):
     )
 
 
-@role_required(CAN_VIEW_DIAGNOSTICS)
+@role_required("diagnostics.view")
 @require_POST
 def event_acknowledge(request, identity, pk):
     cp = ui.charger_or_404(identity)
@@ -195,7 +188,7 @@ def event_acknowledge(request, identity, pk):
     return redirect("portal:diagnostics", identity=identity)
 
 
-@role_required(ADMIN_ROLES)
+@role_required("diagnostics.settings")
 @require_POST
 def diagnostics_settings(request, identity):
     try:
@@ -208,7 +201,7 @@ def diagnostics_settings(request, identity):
 
 
 # ---------------------------------------------------------------------------------------- monitoring
-@role_required(CAN_VIEW_DIAGNOSTICS)
+@role_required("diagnostics.view")
 def monitoring(request, identity):
     cp = ui.charger_or_404(identity)
     context = {
@@ -253,7 +246,7 @@ def _monitor_payload(post) -> dict:
     return item
 
 
-@role_required(CAN_VIEW_DIAGNOSTICS)
+@role_required("diagnostics.view")
 @require_POST
 def monitoring_command(request, identity):
     cp = ui.charger_or_404(identity)
@@ -306,7 +299,7 @@ def _monitoring_report(request, cp: ChargePoint) -> None:
 
 
 # ---------------------------------------------------------------------------------------- customer information
-@role_required(CAN_HANDLE_CUSTOMER_DATA)
+@role_required("customer_data")
 def customer_information(request, identity):
     cp = ui.charger_or_404(identity)
     if request.method == "POST":
@@ -369,7 +362,7 @@ def _customer_information_send(request, cp: ChargePoint):
 
 
 # ---------------------------------------------------------------------------------------- display messages
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("diagnostics.view")
 def display_messages(request, identity):
     cp = ui.charger_or_404(identity)
     if request.method == "POST":
@@ -454,7 +447,7 @@ def _display_command(request, cp: ChargePoint):
     return back
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("diagnostics.view")
 def location_display_message(request, pk):
     """One message to every OCPP 2.x charger of a location, queued (fire-and-forget):
     each charger's answer lands in its command history and display list."""
@@ -492,7 +485,7 @@ def location_display_message(request, pk):
     return render(request, "diagnostics/location_display_message.html", context)
 
 
-@role_required(CAN_HANDLE_CUSTOMER_DATA)
+@role_required("customer_data")
 def token_customer_information(request, pk):
     """From a card's page: which chargers could hold data about this token (the OCPP 2.x
     ones; 1.6 has no CustomerInformation), each linking to its prefilled request form."""

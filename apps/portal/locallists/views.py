@@ -6,7 +6,8 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from apps.accounts.permissions import CAN_OPERATE_CHARGERS, CAN_VIEW_PORTAL, role_required
+from apps.accounts.permissions import role_required
+from apps.accounts.policy import allowed
 from apps.chargers.models import ChargePoint
 from apps.charging import locallists
 from apps.charging.models import LocalAuthList, LocalListState
@@ -16,7 +17,7 @@ from apps.portal.locallists.forms import LocalAuthListForm
 PUSH_TIMEOUT = 20
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("locallists.view")
 def local_list_index(request):
     lists = LocalAuthList.objects.prefetch_related("charge_points", "locations", "tokens")
     states = {s.charge_point_id: s for s in LocalListState.objects.all()}
@@ -27,11 +28,11 @@ def local_list_index(request):
     return render(
         request,
         "portal/locallists/index.html",
-        {"lists": lists, "chargers": chargers, "can_edit": request.user.role in CAN_OPERATE_CHARGERS},
+        {"lists": lists, "chargers": chargers, "can_edit": allowed(request.user, "locallists.change")},
     )
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("locallists.change")
 def local_list_edit(request, pk=None):
     local_list = get_object_or_404(LocalAuthList, pk=pk) if pk else None
     form = LocalAuthListForm(request.POST or None, instance=local_list or LocalAuthList())
@@ -50,7 +51,7 @@ def local_list_edit(request, pk=None):
     return render(request, "portal/locallists/edit.html", {"form": form, "local_list": local_list})
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("locallists.change")
 @require_POST
 def local_list_delete(request, pk):
     local_list = get_object_or_404(LocalAuthList, pk=pk)
@@ -59,18 +60,18 @@ def local_list_delete(request, pk):
     return redirect("portal:locallist_index")
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("locallists.view")
 def charger_local_list(request, identity):
     charge_point = ui.charger_or_404(identity)
     context = {
         "cp": charge_point,
         **locallists.local_list_overview(charge_point=charge_point),
-        "can_operate": request.user.role in CAN_OPERATE_CHARGERS,
+        "can_operate": allowed(request.user, "locallists.change"),
     }
     return render(request, "portal/locallists/charger.html", context)
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("locallists.change")
 @require_POST
 def charger_local_list_push(request, identity):
     charge_point = ui.charger_or_404(identity)

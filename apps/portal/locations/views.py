@@ -7,7 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 
-from apps.accounts.permissions import CAN_MANAGE_ORGANIZATION, CAN_VIEW_PORTAL, role_required
+from apps.accounts.permissions import role_required
+from apps.accounts.policy import allowed
 from apps.chargers import services
 from apps.chargers.models import Connector, Location
 from apps.chargers.selectors import AVAILABLE, CHARGING, FAULTED
@@ -68,7 +69,7 @@ def location_filter(queryset, params):
     return queryset
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("locations.view")
 def location_list(request):
     filters = {k: request.GET.get(k, "").strip() for k in ("q", "country", "city", "publish")}
     locations = list(location_filter(_locations(), filters))
@@ -101,12 +102,12 @@ def location_list(request):
             "countries": sorted(set(all_locations.values_list("country", flat=True))),
             "cities": sorted(set(all_locations.exclude(city="").values_list("city", flat=True))),
             "map_tiles": settings.MAP_TILE_URL,
-            "can_edit": request.user.role in CAN_MANAGE_ORGANIZATION,
+            "can_edit": allowed(request.user, "locations.change"),
         },
     )
 
 
-@role_required(CAN_MANAGE_ORGANIZATION)
+@role_required("locations.change")
 def location_edit(request, pk=None):
     location = get_object_or_404(Location, pk=pk) if pk else None
     form = LocationForm(
@@ -129,7 +130,7 @@ def location_edit(request, pk=None):
     return render(request, "portal/locations/edit.html", {"form": form, "location": location})
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("locations.view")
 def location_detail(request, pk):
     location = get_object_or_404(_locations(), pk=pk)
     location.status = location_status(location)
@@ -147,17 +148,17 @@ def location_detail(request, pk):
             "location": location,
             "chargers": chargers,
             "opening": opening,
-            "can_edit": request.user.role in CAN_MANAGE_ORGANIZATION,
+            "can_edit": allowed(request.user, "locations.change"),
         },
     )
 
 
-@role_required(CAN_MANAGE_ORGANIZATION)
+@role_required("locations.change")
 def location_import(request):
     return bulk.import_page(request, "locations")
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("locations.view")
 def location_export(request, fmt):
     queryset = location_filter(Location.objects.order_by("name"), request.GET)
     return bulk.export_response("locations", queryset, fmt, "locations")

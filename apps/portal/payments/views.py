@@ -17,7 +17,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from apps.accounts.permissions import CAN_MANAGE_ORGANIZATION, CAN_MOVE_MONEY, CAN_VIEW_MONEY, role_required
+from apps.accounts.permissions import role_required
+from apps.accounts.policy import allowed
 from apps.core import exports
 from apps.payments import gateways, selectors, services
 from apps.payments.gateways.base import GatewayUnavailable
@@ -29,7 +30,7 @@ from apps.portal.wallets.forms import PeriodForm
 from apps.wallets.services import new_key
 
 
-@role_required(CAN_VIEW_MONEY)
+@role_required("money.view")
 def payment_list(request):
     status, kind, search = (request.GET.get(k, "").strip() for k in ("status", "kind", "q"))
     page = Paginator(selectors.payment_list(status=status, kind=kind, search=search), 50).get_page(
@@ -43,19 +44,19 @@ def payment_list(request):
     )
 
 
-@role_required(CAN_VIEW_MONEY)
+@role_required("money.view")
 def payment_detail(request, pk):
     payment = get_object_or_404(
         Payment.objects.select_related("user", "cdr", "transaction__charge_point", "saved_card"), pk=pk
     )
     context = {"payment": payment, "operations": payment.operations.select_related("created_by")}
-    if request.user.role in CAN_MOVE_MONEY and payment.refundable > 0:
+    if allowed(request.user, "money.move") and payment.refundable > 0:
         context["refund_form"] = RefundForm(initial={"key": new_key()})
     return render(request, "payments/payment_detail.html", context)
 
 
 @require_POST
-@role_required(CAN_MOVE_MONEY)
+@role_required("money.move")
 def payment_refund(request, pk):
     payment = get_object_or_404(Payment, pk=pk)
     form = RefundForm(request.POST)
@@ -79,7 +80,7 @@ def payment_refund(request, pk):
 
 
 @require_POST
-@role_required(CAN_MOVE_MONEY)
+@role_required("money.move")
 def payment_capture_retry(request, pk):
     payment = get_object_or_404(Payment, pk=pk, status=Payment.Status.CAPTURE_FAILED)
     try:
@@ -91,7 +92,7 @@ def payment_capture_retry(request, pk):
     return redirect("payments:payment_detail", pk=pk)
 
 
-@role_required(CAN_VIEW_MONEY)
+@role_required("money.view")
 def reconciliation(request):
     form = PeriodForm(request.GET)
     rows = selectors.reconciliation(**form.period())
@@ -105,7 +106,7 @@ class _Echo:
         return value
 
 
-@role_required(CAN_VIEW_MONEY)
+@role_required("money.view")
 def reconciliation_export(request):
     rows = selectors.reconciliation(**PeriodForm(request.GET).period())
     header = ["day_utc", "currency", "operation", "count", "succeeded", "pending", "failed", "amount", "fees"]
@@ -133,7 +134,7 @@ def reconciliation_export(request):
     return response
 
 
-@role_required(CAN_MANAGE_ORGANIZATION)
+@role_required("payments.gateways")
 def gateway_settings(request):
     config = selectors.gateway_config()
     initial = (

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from xhtml2pdf import pisa
 
-from apps.accounts.permissions import CAN_VIEW_PORTAL, role_required
+from apps.accounts.permissions import role_required
 from apps.chargers.models import Location
 from apps.payments.gateways.base import GatewayUnavailable
 from apps.payments.selectors import gateway_config
@@ -104,19 +104,19 @@ def _sticker_pdf(title: str, charge_points) -> HttpResponse:
     return response
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("chargers.view")
 def charger_stickers(request, identity):
     cp = ui.charger_or_404(identity)
     return _sticker_pdf(cp.identity, [cp])
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("chargers.view")
 def location_stickers(request, pk):
     location = get_object_or_404(Location, pk=pk)
     return _sticker_pdf(location.name, location.charge_points.order_by("identity"))
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("chargers.view")
 def analytics(request):
     return render(request, "qr/analytics.html", selectors.qr_analytics())
 

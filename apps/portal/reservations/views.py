@@ -5,7 +5,8 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from apps.accounts.permissions import CAN_OPERATE_CHARGERS, CAN_VIEW_PORTAL, role_required
+from apps.accounts.permissions import role_required
+from apps.accounts.policy import allowed
 from apps.charging.models import Reservation
 from apps.charging.reservations import ReservationError, reservation_cancel_request, reservation_make
 from apps.csms.commands import InvalidCommand
@@ -23,7 +24,7 @@ def _outcome(result) -> tuple[bool, str]:
     }.get(result.status, f"The charger refused the command ({(result.error or {}).get('code', 'error')}).")
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("reservations.view")
 def charger_reservations(request, identity):
     cp = ui.charger_or_404(identity)
     evses = sorted({c.evse_id for c in cp.connectors.all() if c.evse_id}) or [1]
@@ -33,12 +34,12 @@ def charger_reservations(request, identity):
         "evses": evses,
         "form": ReserveForm(initial={"evse_id": evses[0]}),
         "reservations": Reservation.objects.filter(charge_point=cp).order_by("-created_at")[:50],
-        "can_operate": request.user.role in CAN_OPERATE_CHARGERS,
+        "can_operate": allowed(request.user, "reservations.change"),
     }
     return render(request, "portal/chargers/reservations.html", context)
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("reservations.change")
 @require_POST
 def charger_reserve(request, identity):
     cp = ui.charger_or_404(identity)
@@ -65,7 +66,7 @@ def charger_reserve(request, identity):
     return redirect("portal:charger_reservations", identity=identity)
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("reservations.change")
 @require_POST
 def charger_reservation_cancel(request, identity, reservation_id):
     cp = ui.charger_or_404(identity)

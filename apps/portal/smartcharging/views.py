@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from apps.accounts.permissions import CAN_OPERATE_CHARGERS, CAN_VIEW_PORTAL, role_required
+from apps.accounts.permissions import role_required
+from apps.accounts.policy import allowed
 from apps.chargers.models import ProtocolVersion
 from apps.portal import ui
 from apps.portal.smartcharging.forms import CampaignForm, FirmwareForm, LimitForm
@@ -36,20 +37,20 @@ def _flash_errors(request, form) -> None:
             messages.error(request, error)
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("smartcharging.view")
 def charger_smart_charging(request, identity):
     charge_point = ui.charger_or_404(identity)
     context = {
         "cp": charge_point,
         **selectors.smart_charging_overview(charge_point=charge_point),
         "form": LimitForm(),
-        "can_operate": request.user.role in CAN_OPERATE_CHARGERS,
+        "can_operate": allowed(request.user, "smartcharging.change"),
         "is_v16": charge_point.protocol_version == ProtocolVersion.OCPP16,
     }
     return render(request, "smartcharging/charger.html", context)
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("smartcharging.change")
 @require_POST
 def charger_profile_set(request, identity):
     charge_point = ui.charger_or_404(identity)
@@ -96,7 +97,7 @@ def charger_profile_set(request, identity):
     return redirect("portal:charger_smartcharging", identity=identity)
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("smartcharging.change")
 @require_POST
 def charger_profile_clear(request, identity):
     charge_point = ui.charger_or_404(identity)
@@ -113,7 +114,7 @@ def charger_profile_clear(request, identity):
     return redirect("portal:charger_smartcharging", identity=identity)
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("smartcharging.change")
 @require_POST
 def charger_profiles_read(request, identity):
     charge_point = ui.charger_or_404(identity)
@@ -128,7 +129,7 @@ def charger_profiles_read(request, identity):
     return redirect("portal:charger_smartcharging", identity=identity)
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("smartcharging.change")
 @require_POST
 def charger_composite_schedule(request, identity):
     charge_point = ui.charger_or_404(identity)
@@ -151,20 +152,20 @@ def charger_composite_schedule(request, identity):
     return redirect("portal:charger_smartcharging", identity=identity)
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("smartcharging.view")
 def charger_firmware(request, identity):
     charge_point = ui.charger_or_404(identity)
     context = {
         "cp": charge_point,
         **selectors.charger_firmware_overview(charge_point=charge_point),
         "form": FirmwareForm(),
-        "can_operate": request.user.role in CAN_OPERATE_CHARGERS,
+        "can_operate": allowed(request.user, "smartcharging.change"),
         "is_v16": charge_point.protocol_version == ProtocolVersion.OCPP16,
     }
     return render(request, "smartcharging/firmware.html", context)
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("smartcharging.change")
 @require_POST
 def charger_firmware_update(request, identity):
     charge_point = ui.charger_or_404(identity)
@@ -196,7 +197,7 @@ def charger_firmware_update(request, identity):
     return redirect("portal:charger_firmware", identity=identity)
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("smartcharging.change")
 @require_POST
 def charger_firmware_publish(request, identity):
     charge_point = ui.charger_or_404(identity)
@@ -226,7 +227,7 @@ def charger_firmware_publish(request, identity):
     return redirect("portal:charger_firmware", identity=identity)
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("smartcharging.change")
 @require_POST
 def charger_firmware_unpublish(request, identity):
     charge_point = ui.charger_or_404(identity)
@@ -245,16 +246,16 @@ def charger_firmware_unpublish(request, identity):
     return redirect("portal:charger_firmware", identity=identity)
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("smartcharging.view")
 def campaign_list(request):
     return render(
         request,
         "smartcharging/campaign_list.html",
-        {"rows": selectors.campaign_list(), "can_operate": request.user.role in CAN_OPERATE_CHARGERS},
+        {"rows": selectors.campaign_list(), "can_operate": allowed(request.user, "smartcharging.change")},
     )
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("smartcharging.change")
 def campaign_create(request):
     form = CampaignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -280,18 +281,18 @@ def campaign_create(request):
     return render(request, "smartcharging/campaign_form.html", {"form": form})
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("smartcharging.view")
 def campaign_detail(request, pk):
     campaign = get_object_or_404(FirmwareCampaign, pk=pk)
     context = {
         "campaign": campaign,
         **selectors.campaign_detail(campaign=campaign),
-        "can_operate": request.user.role in CAN_OPERATE_CHARGERS,
+        "can_operate": allowed(request.user, "smartcharging.change"),
     }
     return render(request, "smartcharging/campaign_detail.html", context)
 
 
-@role_required(CAN_OPERATE_CHARGERS)
+@role_required("smartcharging.change")
 @require_POST
 def campaign_retry(request, pk):
     campaign = get_object_or_404(FirmwareCampaign, pk=pk)

@@ -11,7 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from apps.accounts.permissions import CAN_MANAGE_TARIFFS, CAN_VIEW_PORTAL, role_required
+from apps.accounts.permissions import role_required
+from apps.accounts.policy import allowed
 from apps.portal.tariffs.forms import AssignForm, PreviewForm
 from apps.tariffs import engine, services
 from apps.tariffs.models import Tariff, TariffAssignment
@@ -19,15 +20,15 @@ from apps.tariffs.ocpi import tariff_to_ocpi
 from apps.tariffs.selectors import tariff_estimate, tariff_list
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("tariffs.view")
 def tariff_index(request):
     tariffs = tariff_list().prefetch_related("assignments")
     return render(
-        request, "tariffs/list.html", {"tariffs": tariffs, "can_manage": request.user.role in CAN_MANAGE_TARIFFS}
+        request, "tariffs/list.html", {"tariffs": tariffs, "can_manage": allowed(request.user, "tariffs.change")}
     )
 
 
-@role_required(CAN_VIEW_PORTAL)
+@role_required("tariffs.view")
 def tariff_detail(request, pk):
     tariff = get_object_or_404(tariff_list(), pk=pk)
     org_tz = request.tenant.timezone
@@ -77,12 +78,12 @@ def tariff_detail(request, pk):
             "rows": rows,
             "ocpi_json": json.dumps(tariff_to_ocpi(tariff), indent=2, default=str),
             "assign_form": AssignForm(),
-            "can_manage": request.user.role in CAN_MANAGE_TARIFFS,
+            "can_manage": allowed(request.user, "tariffs.change"),
         },
     )
 
 
-@role_required(CAN_MANAGE_TARIFFS)
+@role_required("tariffs.change")
 def tariff_import(request):
     text, error = request.POST.get("ocpi", ""), None
     if request.method == "POST":
@@ -103,7 +104,7 @@ def tariff_import(request):
     return render(request, "tariffs/import.html", {"text": text, "error": error})
 
 
-@role_required(CAN_MANAGE_TARIFFS)
+@role_required("tariffs.change")
 @require_POST
 def tariff_assign(request, pk):
     tariff = get_object_or_404(Tariff, pk=pk)

@@ -20,7 +20,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from apps.accounts.permissions import CAN_MOVE_MONEY, CAN_VIEW_MONEY, role_required, user_has_role
+from apps.accounts.permissions import role_required
+from apps.accounts.policy import allowed
 from apps.core import exports
 from apps.core.money import quantize
 from apps.payments import gateways
@@ -98,23 +99,23 @@ def my_wallet_export(request):
     return statement_csv(selectors.statement_rows(account=account, **period), "wallet.csv")
 
 
-@role_required(CAN_VIEW_MONEY)
+@role_required("money.view")
 def account_list(request):
     search = request.GET.get("q", "").strip()
     accounts = Paginator(selectors.accounts_list(search=search), 50).get_page(request.GET.get("page"))
     return render(request, "wallets/account_list.html", {"accounts": accounts, "q": search})
 
 
-@role_required(CAN_VIEW_MONEY)
+@role_required("money.view")
 def account_detail(request, pk):
     account = get_object_or_404(LedgerAccount, pk=pk)
     context = _statement_context(request, account)
-    if user_has_role(request.user, CAN_MOVE_MONEY) and account.is_wallet:
+    if allowed(request.user, "money.move") and account.is_wallet:
         context["move_form"] = MoveMoneyForm(initial={"key": services.new_key()})
     return render(request, "wallets/account_detail.html", context)
 
 
-@role_required(CAN_VIEW_MONEY)
+@role_required("money.view")
 def account_export(request, pk):
     account = get_object_or_404(LedgerAccount, pk=pk)
     period = PeriodForm(request.GET).period()
@@ -122,7 +123,7 @@ def account_export(request, pk):
 
 
 @require_POST
-@role_required(CAN_MOVE_MONEY)
+@role_required("money.move")
 def account_move(request, pk):
     account = get_object_or_404(LedgerAccount, pk=pk, kind__in=LedgerAccount.WALLET_KINDS)
     form = MoveMoneyForm(request.POST)
