@@ -1,9 +1,13 @@
 """The hardware log: every OCPP frame in and out, written in bulk off the hot path.
 
 Sessions append to a per-process buffer (a list append, no I/O); a background
-task flushes it every FLUSH_SECONDS or FLUSH_SIZE entries with one bulk INSERT
-per organisation schema, and refreshes the chargers' last_seen in the same
-round trip. A process killed hard loses at most one flush interval of log.
+task flushes it every FLUSH_SECONDS or FLUSH_SIZE entries with one COPY per
+organisation schema. The same flush refreshes the chargers' last_seen (one
+UPDATE per batch), first and on its own: a log that cannot be written must never
+make healthy chargers look dead. A row PostgreSQL would refuse (a field over its
+column, a NUL, a payload over OCPP_LOG_MAX_PAYLOAD_BYTES) is stored cut or cleaned
+with a note under NOTE; it never costs the rest of the batch. A process killed
+hard loses at most one flush interval of log.
 """
 
 from __future__ import annotations
