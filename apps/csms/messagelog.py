@@ -154,23 +154,40 @@ def _sanitised(value, notes: dict):
     return root[0]
 
 
+def _field(value, width: int, notes: dict, name: str, careful: bool) -> str:
+    if careful:
+        value = _clean_str(str(value), notes, name)
+    elif "\x00" in value:
+        value = value.replace("\x00", "\ufffd")
+        notes[name] = _NUL
+    if len(value) > width:
+        notes[name] = f"truncated: {len(value)} characters, the first {width} kept"
+        value = value[:width]
+    return value
+
+
 def _row(item: dict, *, careful: bool = False) -> tuple:
     """The COPY row of an entry, within the columns' limits, with a note for what had to be
     changed. The quick checks (lengths, C substring scans) find what PostgreSQL would refuse;
     `careful` also rebuilds the payload, for what they cannot see."""
     notes: dict[str, str] = {}
-    fields = {}
-    for name, width in _WIDTHS:
-        value = item[name]
-        if careful:
-            value = _clean_str(str(value), notes, name)
-        elif "\x00" in value:
-            value = value.replace("\x00", "\ufffd")
-            notes[name] = _NUL
-        if len(value) > width:
-            notes[name] = f"truncated: {len(value)} characters, the first {width} kept"
-            value = value[:width]
-        fields[name] = value
+    identity, action, unique_id, error_code = item["identity"], item["action"], item["unique_id"], item["error_code"]
+    # One expression of O(1) lengths and C scans for the usual, clean row (this runs for every
+    # frame in the writer thread, which shares the GIL with the event loop).
+    if (
+        careful
+        or len(identity) > 48
+        or len(action) > 64
+        or len(unique_id) > 64
+        or len(error_code) > 40
+        or "\x00" in identity
+        or "\x00" in action
+        or "\x00" in unique_id
+        or "\x00" in error_code
+    ):
+        identity, action, unique_id, error_code = (
+            _field(item[name], width, notes, name, careful) for name, width in _WIDTHS
+        )
     raw = item["raw"]
     if raw:
         if careful:
@@ -178,9 +195,9 @@ def _row(item: dict, *, careful: bool = False) -> tuple:
         elif "\x00" in raw:
             raw = raw.replace("\x00", "\ufffd")
             notes["raw"] = _NUL
-        if item["raw_length"] > len(raw) or (len(raw) * 4 > PAYLOAD_MAX and len(raw.encode()) > PAYLOAD_MAX):
+        if item.get("raw_length", 0) > len(raw) or (len(raw) * 4 > PAYLOAD_MAX and len(raw.encode()) > PAYLOAD_MAX):
             raw = raw.encode()[:PAYLOAD_MAX].decode("utf-8", "ignore")
-            notes["raw"] = f"truncated: {item['raw_length']} characters, the first {len(raw)} kept"
+            notes["raw"] = f"truncated: {item.get('raw_length', len(raw))} characters, the first {len(raw)} kept"
     payload = item["payload"]
     text, cut = None, False
     if payload is not None:
@@ -204,14 +221,14 @@ def _row(item: dict, *, careful: bool = False) -> tuple:
         text = f'{{"{NOTE}":{json_text(notes)},"payload":{kept}}}'
     return (
         item["charge_point_id"],
-        fields["identity"],
+        identity,
         item["direction"],
         item["message_type"],
-        fields["action"],
-        fields["unique_id"],
+        action,
+        unique_id,
         text,
         raw,
-        fields["error_code"],
+        error_code,
         item["latency_ms"],
         item["timestamp"],
     )
