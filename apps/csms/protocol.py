@@ -6,11 +6,13 @@ from __future__ import annotations
 import decimal
 import functools
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import fastjsonschema
 import orjson
+from django.conf import settings
 from jsonschema.exceptions import best_match
 from ocpp.messages import get_validator
 
@@ -25,6 +27,13 @@ UNKNOWN_ID = "-1"
 
 SUBPROTOCOL_VERSIONS = {"ocpp1.6": "1.6", "ocpp2.0.1": "2.0.1", "ocpp2.1": "2.1"}
 
+# Limits of one inbound frame (config/settings/base.py says why these defaults).
+MAX_FRAME_BYTES: int = settings.OCPP_MAX_FRAME_BYTES
+MAX_FRAME_DEPTH: int = settings.OCPP_MAX_FRAME_DEPTH
+# An action name shown back to a charger (or in our logs) at most this long: the longest
+# action of any version is 36 characters, and an unknown one is not worth echoing in full.
+MAX_ACTION_SHOWN = 64
+
 
 @dataclass
 class ErrorCodes:
@@ -38,6 +47,7 @@ class ErrorCodes:
     type: str
     property: str
     structure: str  # additional properties, wrong object shape
+    too_large: str  # over OCPP_MAX_FRAME_BYTES or OCPP_MAX_FRAME_DEPTH: syntactically unacceptable
 
 
 # OCPP-J 1.6 section 4.2.3. It spells "FormationViolation" and "OccurenceConstraintViolation"
@@ -53,6 +63,7 @@ V16_ERRORS = ErrorCodes(
     type="TypeConstraintViolation",
     property="PropertyConstraintViolation",
     structure="FormationViolation",
+    too_large="FormationViolation",
 )
 # OCPP-J 2.0.1 section 4.3: RpcFrameworkError and MessageTypeNotSupported exist,
 # FormatViolation replaces FormationViolation, missing fields violate occurrence constraints.
@@ -65,6 +76,7 @@ V2_ERRORS = ErrorCodes(
     type="TypeConstraintViolation",
     property="PropertyConstraintViolation",
     structure="FormatViolation",
+    too_large="FormatViolation",
 )
 
 _TYPE_VALIDATORS = {"type", "maxLength", "minLength", "format", "pattern"}
@@ -113,11 +125,67 @@ def _reject_constant(name: str):
 _decode = json.JSONDecoder(parse_constant=_reject_constant).decode
 
 
+# The start of a frame, read without parsing it: the message type and id of a frame refused
+# for its size or depth, so a CALL still gets its answer under its own id.
+_HEAD = re.compile(r'\s*\[\s*(\d{1,2})\s*,\s*"([^"\\]{1,36})"')
+
+
+def shown(text: str, limit: int = MAX_ACTION_SHOWN) -> str:
+    """A charger-supplied name cut for an answer or a log line."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def _over_limit(raw: str, msg, errors: ErrorCodes, description: str) -> FrameError:
+    if isinstance(msg, list):
+        kind = msg[0] if msg else None
+        unique_id = msg[1] if len(msg) > 1 and isinstance(msg[1], str) else ""
+    else:
+        head = _HEAD.match(raw, 0, 128)
+        kind, unique_id = (int(head[1]), head[2]) if head else (None, "")
+    if not unique_id or len(unique_id) > MAX_UNIQUE_ID:
+        unique_id = UNKNOWN_ID
+    # No response to a response, nor to a SEND; anything else is answered.
+    return FrameError(errors.too_large, description, unique_id, reply=kind not in (CALLRESULT, CALLERROR, 5, 6))
+
+
+def _deeper_than(value, limit: int) -> bool:
+    """Whether value nests more than `limit` arrays/objects (the frame's own array is level
+    1). Iterative, one level at a time: a recursive walk is what a deep frame would break."""
+    level, depth = [value], 1
+    while level:
+        if depth > limit:
+            return True
+        below = []
+        for node in level:
+            for child in node.values() if type(node) is dict else node:
+                if type(child) is dict or type(child) is list:
+                    below.append(child)
+        level, depth = below, depth + 1
+    return False
+
+
 def parse_frame(raw: str, errors: ErrorCodes, *, rpc21: bool = False) -> Frame:
+    # Size first, before any work on the text. len() is O(1); a str under a quarter of the
+    # limit cannot be over it in UTF-8 (at most 4 bytes a character), and isascii() is O(1)
+    # too, so the encode (a C copy) only happens for a non-ASCII frame near the limit.
+    if len(raw) * 4 > MAX_FRAME_BYTES:
+        size = len(raw) if raw.isascii() else len(raw.encode("utf-8", "surrogatepass"))
+        if size > MAX_FRAME_BYTES:
+            raise _over_limit(raw, None, errors, f"Message is {size} bytes; at most {MAX_FRAME_BYTES} are accepted.")
+    deep = f"Message is nested deeper than {MAX_FRAME_DEPTH} levels."
     try:
         msg = _decode(raw)
-    except (ValueError, TypeError, RecursionError):
+    except RecursionError:
+        # The C decoder recurses per level and gives up near Python's recursion limit.
+        raise _over_limit(raw, None, errors, deep) from None
+    except (ValueError, TypeError):
         raise FrameError(errors.not_valid_json, "Message is not valid JSON.") from None
+    # Depth: a frame cannot nest deeper than it has brackets, and counting them is two C
+    # scans of the text (str.count), so the walk of the parsed frame only runs for frames
+    # with many containers (big MeterValues, NotifyReport), never for a Heartbeat.
+    many = raw.count("[") + raw.count("{") > MAX_FRAME_DEPTH
+    if many and isinstance(msg, list) and _deeper_than(msg, MAX_FRAME_DEPTH):
+        raise _over_limit(raw, msg, errors, deep)
     if not isinstance(msg, list) or not msg:
         raise FrameError(errors.bad_frame, "A message is a JSON array [MessageTypeId, MessageId, ...].")
     unique_id = msg[1] if len(msg) > 1 and isinstance(msg[1], str) else None

@@ -285,6 +285,19 @@ OCPP_OCSP_ALLOW_PRIVATE = env.bool("OCPP_OCSP_ALLOW_PRIVATE", default=False)
 # Local policy when no certificate status can be obtained (responder down, bad answer): accept
 # on the eMAID alone (certificateStatus left out) or refuse (Invalid, NoCertificateAvailable).
 OCPP_OCSP_ACCEPT_UNVERIFIED = env.bool("OCPP_OCSP_ACCEPT_UNVERIFIED", default=False)
+# Limits of one inbound frame, checked before it is handled (apps/csms/protocol.py); over
+# them a CALL is answered FormationViolation (1.6) / FormatViolation (2.x). 512 KiB: the
+# largest real frames are a few tens of KB (a 1.6 GetConfiguration answer, 2.x certificate
+# chains of ~10 KB each, NotifyReport split to the station's BytesPerMessage), so a charger
+# never comes near it while a 4 MiB DataTransfer does. 64 levels: the deepest payload of the
+# 1.6 / 2.0.1 / 2.1 schemas is about ten levels (2.1 tariffs and V2X schedules), 64 leaves
+# vendor DataTransfer data room and keeps every recursive walk of a payload (key conversion,
+# redaction, orjson's own limit of 255) far from Python's recursion limit.
+OCPP_MAX_FRAME_BYTES = env.int("OCPP_MAX_FRAME_BYTES", default=512 * 1024)  # import time
+OCPP_MAX_FRAME_DEPTH = env.int("OCPP_MAX_FRAME_DEPTH", default=64)  # import time
+# The message log stores a payload (or an unparseable frame's text) larger than this cut to
+# this size, with a note saying so: a few outsized frames must not fill the table.
+OCPP_LOG_MAX_PAYLOAD_BYTES = env.int("OCPP_LOG_MAX_PAYLOAD_BYTES", default=64 * 1024)  # import time
 
 # --------------------------------------------------------------------------- secrets at rest
 # Fernet key for gateway credentials and CA private keys (apps/core/crypto.py). Empty: derived

@@ -36,6 +36,7 @@ from apps.csms.protocol import (
     error_frame,
     parse_frame,
     result_frame,
+    shown,
     validate,
 )
 
@@ -305,10 +306,11 @@ class SessionBase:
             await self._handle_send(frame, handler)
             return
         if handler is None:
+            # A known action is at most 36 characters; an unknown one is cut, not echoed back.
             if frame.action in self.known_actions:
                 code, text = "NotSupported", f"{frame.action} is recognised but not supported by this CSMS."
             else:
-                code, text = "NotImplemented", f"{frame.action} is not a known action of OCPP {self.version}."
+                code, text = "NotImplemented", f"{shown(frame.action)} is not a known action of OCPP {self.version}."
             await self._send_error(frame.unique_id, code, text, action=frame.action, latency_ms=elapsed())
             return
         try:
@@ -358,7 +360,7 @@ class SessionBase:
 
     async def _handle_send(self, frame: Frame, handler) -> None:
         if handler is None:
-            logger.info("%s: SEND %s not handled", self.ctx.identity, frame.action)
+            logger.info("%s: SEND %s not handled", self.ctx.identity, shown(frame.action))
             return
         try:
             validate(
