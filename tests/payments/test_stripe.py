@@ -4,6 +4,7 @@ refunds, and webhooks signed with the SDK's own helper."""
 
 import datetime as dt
 import json
+import time
 from decimal import Decimal
 
 import pytest
@@ -203,6 +204,7 @@ def test_topup_is_credited_once_by_a_signed_webhook(stripe_org, client_a, driver
         stripe.WebhookSignature.generate_signature_header("{}", STRIPE_WHSEC),  # signs another body
         "wrong-secret",
         "stale",
+        "future",
     ],
 )
 def test_anything_but_a_valid_signature_is_refused(stripe_org, client_a, driver, signature):
@@ -212,11 +214,21 @@ def test_anything_but_a_valid_signature_is_refused(stripe_org, client_a, driver,
         signature = stripe.WebhookSignature.generate_signature_header(body, "whsec_someone_else")
     elif signature == "stale":  # a replay from long ago
         signature = stripe.WebhookSignature.generate_signature_header(body, STRIPE_WHSEC, timestamp=1_000_000)
+    elif signature == "future":  # made for a later time: the tolerance applies both ways
+        later = int(time.time()) + 3600
+        signature = stripe.WebhookSignature.generate_signature_header(body, STRIPE_WHSEC, timestamp=later)
     kwargs = {} if signature is None else {"HTTP_STRIPE_SIGNATURE": signature}
     response = client_a.post("/payments/webhooks/stripe/", body, content_type="application/json", **kwargs)
     assert response.status_code == 400
     with schema_context("org_alpha"):
         assert not WebhookEvent.objects.exists()
+
+
+def test_a_signature_a_little_ahead_of_our_clock_is_accepted(stripe_org, client_a, driver):
+    payload = event("evt_skew", "payment_intent.succeeded", intent("succeeded"))
+    body = json.dumps(payload)
+    ahead = stripe.WebhookSignature.generate_signature_header(body, STRIPE_WHSEC, timestamp=int(time.time()) + 60)
+    assert post(client_a, body, ahead).status_code == 200
 
 
 def test_out_of_order_events_only_move_forward(stripe_org, client_a, charger, driver, flat):

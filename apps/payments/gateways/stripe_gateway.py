@@ -8,6 +8,7 @@ retries with the same idempotency key instead.
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict
 
 import stripe
@@ -228,6 +229,7 @@ class StripeGateway(Gateway):
             event = stripe.Webhook.construct_event(body, headers.get("Stripe-Signature"), self.webhook_secret)
         except (stripe.SignatureVerificationError, ValueError) as exc:
             raise InvalidSignature(str(exc)) from exc
+        _refuse_future_timestamp(headers.get("Stripe-Signature") or "")
         data = event.to_dict()
         obj = data["data"]["object"]
         kind = EVENT_KINDS.get(data["type"], "other")
@@ -296,3 +298,16 @@ def _card_details(method: dict) -> CardDetails:
         exp_month=card.get("exp_month"),
         exp_year=card.get("exp_year"),
     )
+
+
+def _refuse_future_timestamp(header: str) -> None:
+    """The SDK refuses a signature older than its tolerance but accepts any from the future: a
+    signature made for a later time (a leaked signing moment, a skewed clock) would stay
+    replayable until then. Apply the tolerance both ways."""
+    stamps = [item[2:] for item in header.split(",") if item.startswith("t=")]
+    try:
+        timestamp = int(stamps[0])
+    except (IndexError, ValueError) as exc:  # construct_event already checked; never trust twice
+        raise InvalidSignature("no timestamp in the signature header") from exc
+    if timestamp > time.time() + stripe.Webhook.DEFAULT_TOLERANCE:
+        raise InvalidSignature("the signature's timestamp is in the future")
