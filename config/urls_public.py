@@ -2,10 +2,11 @@
 webhooks of the platform's own payment gateway accounts."""
 
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import TemplateView
+
+from apps.tenants import views as tenant_views
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="tenants/platform_home.html"), name="platform-home"),
@@ -14,5 +15,5 @@ urlpatterns = [
     # Webhooks of the platform's own gateway accounts; each event names its organisation.
     path("payments/webhooks/platform/", include("apps.payments.urls_platform")),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploads, in every setting, checked per organisation (apps/tenants/views.py).
+urlpatterns += [re_path(r"^" + settings.MEDIA_URL.lstrip("/") + r"(?P<path>.+)$", tenant_views.media, name="media")]

@@ -1,11 +1,11 @@
 """URLs on an organisation's own domain (<slug>.<BASE_DOMAIN> or a custom domain)."""
 
 from django.conf import settings
-from django.conf.urls.static import static
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.core.admin_sites import operator_admin_site
+from apps.tenants import views as tenant_views
 
 urlpatterns = [
     path("", include("apps.portal.urls")),
@@ -21,5 +21,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploads, in every setting, checked per organisation (apps/tenants/views.py).
+urlpatterns += [re_path(r"^" + settings.MEDIA_URL.lstrip("/") + r"(?P<path>.+)$", tenant_views.media, name="media")]

@@ -80,6 +80,7 @@ UNRULED_PAGES = {
     "accounts:password_reset_confirm": "public",
     "accounts:password_reset_complete": "public",
     "accounts:invitation": "public",
+    "None:media": "the organisation's own logo only (apps/tenants/views.py)",
 }
 # Pages that refuse on more than the role: the matrix only checks that they deny whom the rule denies.
 BEYOND_THE_ROLE = {"portal:child_list": "only on a reseller's own domain (tenant A is an operator)"}
