@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "apps.tenants.middleware.OrganizationMiddleware",
     "apps.tenants.middleware.OrganizationTimezoneMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -228,6 +229,36 @@ STORAGES = {
 
 # Map tiles for the locations map (empty: markers on a plain background, e.g. offline).
 MAP_TILE_URL = env("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+
+# --------------------------------------------------------------------------- Content-Security-Policy
+# django-csp sends it on every response. No inline script or event handler anywhere (pages share
+# static/js/page.js), so script-src is our origin plus the payment providers' SDKs where a
+# checkout page loads them: Stripe.js (docs.stripe.com/security/guide#content-security-policy)
+# and Adyen Web Drop-in (checkoutshopper-<environment>.adyen.com). Styles allow inline
+# attributes (the brand colour, layout tweaks): a style cannot run code. Map tiles come from
+# MAP_TILE_URL's origin.
+from urllib.parse import urlsplit as _urlsplit  # noqa: E402
+
+from csp.constants import NONE, SELF, UNSAFE_INLINE  # noqa: E402
+
+_tiles = _urlsplit(MAP_TILE_URL)
+_TILE_ORIGIN = [f"{_tiles.scheme}://{_tiles.netloc}"] if _tiles.scheme in ("http", "https") else []
+_STRIPE = ["https://js.stripe.com", "https://*.js.stripe.com"]
+_ADYEN = ["https://*.adyen.com"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, *_STRIPE, *_ADYEN],
+        "style-src": [SELF, UNSAFE_INLINE, *_ADYEN],
+        "img-src": [SELF, "data:", *_TILE_ORIGIN, "https://*.stripe.com", *_ADYEN],
+        "font-src": [SELF, *_ADYEN],
+        "connect-src": [SELF, "https://api.stripe.com", "https://*.stripe.com", *_ADYEN],
+        "frame-src": [SELF, *_STRIPE, "https://hooks.stripe.com", *_ADYEN],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [SELF],
+    }
+}
 
 # --------------------------------------------------------------------------- e-mail
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
