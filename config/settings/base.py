@@ -88,6 +88,7 @@ AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
     "apps.core.middleware.HealthCheckMiddleware",
+    "apps.core.middleware.NulCharacterMiddleware",
     "apps.tenants.middleware.OrganizationMiddleware",
     "apps.tenants.middleware.OrganizationTimezoneMiddleware",
     "django.middleware.security.SecurityMiddleware",

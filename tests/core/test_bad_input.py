@@ -1,0 +1,43 @@
+"""Bad input is a 400, never a 500 (issue #16 item 4): the reported requests, one by one.
+The generated crawl over every list page and API endpoint is tests/core/test_crawl_garbage.py."""
+
+import pytest
+from django.test import Client
+
+from apps.accounts.models import Role
+from tests.conftest import host_of
+
+NUL_REQUESTS = [
+    "/c/AB%00CD/",
+    "/payments/status/ref%00x/",
+    "/chargers/?q=a%00b",
+    "/payments/?kind=%00",
+    "/tariffs/?charger_group=%00",
+    "/api/v1/charge-points/?search=%00",
+    "/accounts/login/?next=%00",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", NUL_REQUESTS)
+def test_a_nul_character_in_path_or_query_is_a_400_for_anyone(tenant_a, url):
+    # PostgreSQL text cannot hold NUL: refused before any view sees it.
+    response = Client(HTTP_HOST=host_of(tenant_a), raise_request_exception=False).get(url)
+    assert response.status_code == 400
+    assert b"Traceback" not in response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", NUL_REQUESTS)
+def test_a_nul_character_is_a_400_for_a_signed_in_operator(tenant_a, make_user, login, url):
+    client = login(tenant_a, make_user(tenant_a, role=Role.OPERATOR_ADMIN))
+    client.raise_request_exception = False
+    assert client.get(url).status_code == 400
+
+
+@pytest.mark.django_db
+def test_the_api_answers_a_nul_in_its_error_format(tenant_a, make_user, login):
+    client = login(tenant_a, make_user(tenant_a, role=Role.OPERATOR_ADMIN))
+    response = client.get("/api/v1/charge-points/?search=%00")
+    assert response.status_code == 400
+    assert response.json()["code"] == "nul_character"
