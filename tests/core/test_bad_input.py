@@ -41,3 +41,37 @@ def test_the_api_answers_a_nul_in_its_error_format(tenant_a, make_user, login):
     response = client.get("/api/v1/charge-points/?search=%00")
     assert response.status_code == 400
     assert response.json()["code"] == "nul_character"
+
+
+OFFSET_REQUESTS = [
+    "/api/v1/charge-points/?last_seen__gte=2000-01-01T00:00:00%2B21:06",
+    "/api/v1/charge-points/?last_seen__lte=2000-01-01T00:00:00-16:00",
+    "/api/v1/users/?date_joined__gte=2000-01-01T00:00:00%2B21:06",
+    "/api/v1/id-tokens/?expires_at__lte=2000-01-01T00:00:00%2B16:00",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", OFFSET_REQUESTS)
+def test_a_utc_offset_outside_postgresqls_range_is_a_validation_error(tenant_a, make_user, login, url):
+    client = login(tenant_a, make_user(tenant_a, role=Role.OPERATOR_ADMIN))
+    client.raise_request_exception = False
+    response = client.get(url)
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+
+
+@pytest.mark.django_db
+def test_the_message_log_since_and_until_refuse_such_offsets(tenant_a, make_user, login, charge_point):
+    client = login(tenant_a, make_user(tenant_a, role=Role.OPERATOR_ADMIN))
+    client.raise_request_exception = False
+    base = f"/api/v1/charge-points/{charge_point.identity}/messages/"
+    for query in ("since=2000-01-01T00:00:00%2B21:06", "until=2000-01-01T00:00:00-20:00"):
+        assert client.get(f"{base}?{query}").status_code == 400
+
+
+@pytest.mark.django_db
+def test_offsets_within_the_range_still_filter(tenant_a, make_user, login):
+    client = login(tenant_a, make_user(tenant_a, role=Role.OPERATOR_ADMIN))
+    assert client.get("/api/v1/charge-points/?last_seen__gte=2000-01-01T00:00:00%2B15:59").status_code == 200
+    assert client.get("/api/v1/charge-points/?last_seen__gte=2000-01-01T00:00:00-15:59").status_code == 200
