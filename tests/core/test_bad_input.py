@@ -75,3 +75,20 @@ def test_offsets_within_the_range_still_filter(tenant_a, make_user, login):
     client = login(tenant_a, make_user(tenant_a, role=Role.OPERATOR_ADMIN))
     assert client.get("/api/v1/charge-points/?last_seen__gte=2000-01-01T00:00:00%2B15:59").status_code == 200
     assert client.get("/api/v1/charge-points/?last_seen__gte=2000-01-01T00:00:00-15:59").status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query", ["location=abc", "location=1e309", "location=99999999999999999999999", "date_from=2000-13-45"]
+)
+def test_the_sessions_page_answers_a_filter_that_does_not_parse_with_400(tenant_a, make_user, login, query):
+    client = login(tenant_a, make_user(tenant_a, role=Role.OPERATOR_ADMIN))
+    client.raise_request_exception = False
+    for url in ("/sessions/", "/sessions/export.csv"):
+        assert client.get(f"{url}?{query}").status_code == 400
+
+
+@pytest.mark.django_db
+def test_the_sessions_page_still_filters_by_a_numeric_location(tenant_a, make_user, login):
+    client = login(tenant_a, make_user(tenant_a, role=Role.OPERATOR_ADMIN))
+    assert client.get("/sessions/?location=1").status_code == 200
