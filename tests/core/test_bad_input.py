@@ -92,3 +92,12 @@ def test_the_sessions_page_answers_a_filter_that_does_not_parse_with_400(tenant_
 def test_the_sessions_page_still_filters_by_a_numeric_location(tenant_a, make_user, login):
     client = login(tenant_a, make_user(tenant_a, role=Role.OPERATOR_ADMIN))
     assert client.get("/sessions/?location=1").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_page_form_refuses_an_offset_postgresql_cannot_store_as_a_form_error(tenant_a, make_user, login):
+    client = login(tenant_a, make_user(tenant_a, role=Role.OPERATOR_ADMIN))
+    client.raise_request_exception = False
+    response = client.post("/account/tokens/", {"name": "t", "expires_at": "2030-01-01T00:00:00+21:06"})
+    assert response.status_code == 200
+    assert "UTC offset" in response.content.decode()
