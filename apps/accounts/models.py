@@ -3,6 +3,8 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
 
+from apps.accounts.identity import login_email_normalise
+
 
 class Role(models.TextChoices):
     # Public schema only: people who run the EVzone platform itself.
@@ -38,7 +40,7 @@ class UserManager(BaseUserManager):
         return self.create_user(email, password, **extra)
 
     def get_by_natural_key(self, username):
-        return self.get(email__iexact=username)
+        return self.get(email__iexact=login_email_normalise(username))
 
 
 class User(AbstractBaseUser, PermissionsMixin):

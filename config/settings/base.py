@@ -88,6 +88,7 @@ AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
     "apps.core.middleware.HealthCheckMiddleware",
+    "apps.core.middleware.NulCharacterMiddleware",
     "apps.tenants.middleware.OrganizationMiddleware",
     "apps.tenants.middleware.OrganizationTimezoneMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -208,6 +209,8 @@ AXES_COOLOFF_TIME = 1
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
+# The key is the address as sign-in matches it (trimmed, any case): apps/accounts/identity.py.
+AXES_USERNAME_CALLABLE = "apps.accounts.identity.axes_username"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 
@@ -276,7 +279,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "apps.core.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "apps.core.filters.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],

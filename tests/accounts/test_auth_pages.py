@@ -53,6 +53,54 @@ def test_repeated_failed_logins_lock_the_account_from_that_address(tenant_a, mak
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "typed", ["Target@alpha.example", "TARGET@ALPHA.EXAMPLE", " target@alpha.example", "target@alpha.example "]
+)
+@pytest.mark.parametrize("path", ["/accounts/login/", "/admin/login/"])
+def test_lockout_holds_whatever_case_or_spaces_the_address_is_typed_with(tenant_a, make_user, typed, path):
+    # Sign-in matches the address trimmed and case-insensitively; the lockout must key on
+    # the same normalised address, or a locked account signs in as "TARGET@...".
+    make_user(tenant_a, email="target@alpha.example", role=Role.OPERATOR_ADMIN)
+    client = Client(HTTP_HOST=host_of(tenant_a))
+    for _ in range(5):
+        client.post(path, {"username": "target@alpha.example", "password": "wrong-password"})
+    response = client.post(path, {"username": typed, "password": PASSWORD})
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_failures_typed_in_different_cases_count_towards_one_lockout(tenant_a, make_user):
+    make_user(tenant_a, email="target@alpha.example")
+    client = Client(HTTP_HOST=host_of(tenant_a))
+    for typed in [
+        "target@alpha.example",
+        "Target@alpha.example",
+        "TARGET@alpha.example",
+        " target@Alpha.example",
+        "tarGET@alpha.example",
+    ]:
+        client.post("/accounts/login/", {"username": typed, "password": "wrong-password"})
+    response = client.post("/accounts/login/", {"username": "target@alpha.example", "password": PASSWORD})
+    assert response.status_code == 429
+
+
+@pytest.mark.django_db
+def test_sign_in_accepts_the_address_in_any_case_and_trimmed(tenant_a, make_user):
+    make_user(tenant_a, email="ops@alpha.example", role=Role.OPERATOR_STAFF)
+    client = Client(HTTP_HOST=host_of(tenant_a))
+    response = client.post("/accounts/login/", {"username": "  OPS@Alpha.Example ", "password": PASSWORD})
+    assert response.status_code == 302 and response.url == "/"
+
+
+def test_login_email_normalise_is_the_one_rule():
+    from apps.accounts.identity import login_email_normalise
+
+    assert login_email_normalise("  User@Example.COM\t") == "user@example.com"
+    assert login_email_normalise(None) == ""
+
+
+@pytest.mark.django_db
 def test_password_reset_flow(tenant_a, make_user):
     make_user(tenant_a, email="forgetful@alpha.example")
     client = Client(HTTP_HOST=host_of(tenant_a))

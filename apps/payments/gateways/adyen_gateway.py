@@ -24,12 +24,16 @@ from Adyen.exceptions import (
 from Adyen.util import is_valid_hmac_notification
 
 from apps.payments.gateways.base import (
+    MALFORMED,
+    MAX_EVENT_ID,
+    MAX_REFERENCE,
     Gateway,
     GatewayEvent,
     GatewayResult,
     GatewayUnavailable,
     InvalidSignature,
     from_minor,
+    rejected_event,
     to_minor,
 )
 
@@ -260,47 +264,65 @@ class AdyenGateway(Gateway):
         try:
             data = json.loads(body)
             items = [wrapper["NotificationRequestItem"] for wrapper in data["notificationItems"]]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InvalidSignature(f"not an Adyen notification: {exc}") from exc
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
+            # RecursionError: a deeply nested body; nothing in it can be verified.
+            raise InvalidSignature(f"not an Adyen notification: {exc!r}"[:200]) from exc
         # One bad item makes the whole batch suspect: nothing is processed.
-        if not items or not all(self._valid(item) for item in items):
+        if not items or not all(isinstance(item, dict) and self._valid(item) for item in items):
             raise InvalidSignature("HMAC signature does not match")
         events = []
         for item in items:
-            code = item.get("eventCode", "")
-            success = str(item.get("success", "")).lower() == "true"
-            kind = EVENT_KINDS.get(code, "other")
-            if code == "AUTHORISATION" and not success:
-                kind = "failed"
-            elif code in ("CAPTURE", "REFUND") and not success:
-                kind = "capture_failed" if code == "CAPTURE" else "refund_failed"
-            elif code == "CANCELLATION" and not success:
-                kind = "other"
-            currency = (item.get("amount") or {}).get("currency", "")
-            value = (item.get("amount") or {}).get("value")
-            original = item.get("originalReference", "")
-            card = _stored_card(item) if success else {}
-            if code == "RECURRING_CONTRACT":
-                card = {"payment_method": item.get("pspReference", ""), **card} if success else {}
-                kind = "card_saved" if success else "card_failed"
-            events.append(
-                GatewayEvent(
-                    # Adyen's documented de-duplication key: pspReference + eventCode (+ success,
-                    # since a failed and a later successful notification may share both).
-                    event_id=f"{item.get('pspReference')}:{code}:{success}",
-                    kind=kind,
-                    payment_reference=original or item.get("pspReference", ""),
-                    merchant_reference=item.get("merchantReference", ""),
-                    modification_reference=item.get("pspReference", "") if original else "",
-                    amount=from_minor(value, currency) if value is not None and currency else None,
-                    currency=currency,
-                    success=success,
-                    provider_type=code,
-                    payload=item,
-                    card=card,
-                )
-            )
+            # Signed: an item EVzone cannot read is accepted (Adyen would redeliver the batch
+            # forever otherwise) and recorded as rejected; the batch's other items go on.
+            try:
+                event = self._event(item)
+            except MALFORMED as exc:
+                event = None
+                reason = f"unreadable: {exc!r}"
+            else:
+                refs = (event.event_id, event.payment_reference, event.merchant_reference, event.modification_reference)
+                reason = "" if all(isinstance(r, str) and len(r) <= MAX_REFERENCE for r in refs) else "too long"
+                reason = reason or ("" if len(event.event_id) <= MAX_EVENT_ID else "too long")
+            if reason:
+                psp = item.get("pspReference")
+                key = f"{psp}:{item.get('eventCode')}:{item.get('success')}" if isinstance(psp, str) else ""
+                body = json.dumps(item, sort_keys=True, default=str).encode()
+                event = rejected_event(reason=reason, event_id=key, event_type=item.get("eventCode"), body=body)
+            events.append(event)
         return events
+
+    def _event(self, item: dict) -> GatewayEvent:
+        code = item.get("eventCode", "")
+        success = str(item.get("success", "")).lower() == "true"
+        kind = EVENT_KINDS.get(code, "other")
+        if code == "AUTHORISATION" and not success:
+            kind = "failed"
+        elif code in ("CAPTURE", "REFUND") and not success:
+            kind = "capture_failed" if code == "CAPTURE" else "refund_failed"
+        elif code == "CANCELLATION" and not success:
+            kind = "other"
+        currency = (item.get("amount") or {}).get("currency", "")
+        value = (item.get("amount") or {}).get("value")
+        original = item.get("originalReference", "")
+        card = _stored_card(item) if success else {}
+        if code == "RECURRING_CONTRACT":
+            card = {"payment_method": item.get("pspReference", ""), **card} if success else {}
+            kind = "card_saved" if success else "card_failed"
+        return GatewayEvent(
+            # Adyen's documented de-duplication key: pspReference + eventCode (+ success,
+            # since a failed and a later successful notification may share both).
+            event_id=f"{item.get('pspReference')}:{code}:{success}",
+            kind=kind,
+            payment_reference=original or item.get("pspReference", ""),
+            merchant_reference=item.get("merchantReference", ""),
+            modification_reference=item.get("pspReference", "") if original else "",
+            amount=from_minor(value, currency) if value is not None and currency else None,
+            currency=currency,
+            success=success,
+            provider_type=code,
+            payload=item,
+            card=card,
+        )
 
 
 def _stored_card(item: dict) -> dict:

@@ -56,6 +56,10 @@ class GatewayEvent:
     # RECURRING_CONTRACT; Stripe: setup_intent.succeeded): payment_method, customer, brand,
     # last4, exp_month, exp_year, whichever the event tells.
     card: dict = field(default_factory=dict)
+    # Validly signed but not an event EVzone can read (a field missing, of the wrong type or
+    # too long): the reason. Acknowledged and recorded as rejected, never processed, so the
+    # gateway stops redelivering something no retry will ever make readable.
+    rejected: str = ""
 
 
 EVENT_KINDS = (
@@ -183,3 +187,29 @@ class Gateway(ABC):
     @abstractmethod
     def parse_webhook(self, *, body: bytes, headers) -> list[GatewayEvent]:
         """Verify the signature and return the events; raise InvalidSignature otherwise."""
+
+
+# What the event id and type columns of WebhookEvent hold.
+MAX_EVENT_ID, MAX_EVENT_TYPE, MAX_REFERENCE = 255, 120, 255
+
+# What reading a signed event's fields can raise when they are missing or of the wrong type.
+MALFORMED = (KeyError, TypeError, AttributeError, ValueError, ArithmeticError, LookupError)
+
+
+def rejected_event(*, reason: str, event_id: object = "", event_type: object = "", body: bytes = b"") -> GatewayEvent:
+    """The record of a signed event that cannot be read. Its id is the gateway's when that is a
+    usable string (a redelivery then finds the same record), else a digest of the body."""
+    import hashlib
+
+    digest = hashlib.sha256(body).hexdigest()
+    usable = isinstance(event_id, str) and 0 < len(event_id) <= MAX_EVENT_ID and "\x00" not in event_id
+    kind = event_type if isinstance(event_type, str) and "\x00" not in event_type else ""
+    return GatewayEvent(
+        event_id=event_id if usable else f"rejected:{digest}",
+        kind="other",
+        payment_reference="",
+        merchant_reference="",
+        provider_type=kind[:MAX_EVENT_TYPE],
+        payload={"rejected": reason, "sha256": digest, "size": len(body)},
+        rejected=reason[:200],
+    )

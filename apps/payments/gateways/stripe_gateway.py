@@ -8,12 +8,17 @@ retries with the same idempotency key instead.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import asdict
 
 import stripe
 
 from apps.payments.gateways.base import (
+    MALFORMED,
+    MAX_EVENT_ID,
+    MAX_EVENT_TYPE,
+    MAX_REFERENCE,
     CardDetails,
     Gateway,
     GatewayEvent,
@@ -21,6 +26,7 @@ from apps.payments.gateways.base import (
     GatewayUnavailable,
     InvalidSignature,
     from_minor,
+    rejected_event,
     to_minor,
 )
 
@@ -226,12 +232,42 @@ class StripeGateway(Gateway):
         if not self.webhook_secret:
             raise InvalidSignature("no webhook secret configured")
         try:
-            event = stripe.Webhook.construct_event(body, headers.get("Stripe-Signature"), self.webhook_secret)
+            text = body.decode("utf-8")
+            stripe.WebhookSignature.verify_header(
+                text, headers.get("Stripe-Signature"), self.webhook_secret, stripe.Webhook.DEFAULT_TOLERANCE
+            )
         except (stripe.SignatureVerificationError, ValueError) as exc:
             raise InvalidSignature(str(exc)) from exc
         _refuse_future_timestamp(headers.get("Stripe-Signature") or "")
-        data = event.to_dict()
+        # Signed from here on: whatever is wrong with the event, Stripe would send it again
+        # forever if it were refused, so it is acknowledged and recorded as rejected.
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError):
+            return [rejected_event(reason="not JSON", body=body)]
+        if not isinstance(data, dict):
+            return [rejected_event(reason="not a JSON object", body=body)]
+        event_id, event_type = data.get("id"), data.get("type")
+        if not (isinstance(event_id, str) and isinstance(event_type, str) and isinstance(data.get("data"), dict)):
+            return [rejected_event(reason="no id, type or data", event_id=event_id, event_type=event_type, body=body)]
+        if len(event_id) > MAX_EVENT_ID or len(event_type) > MAX_EVENT_TYPE or "\x00" in event_id + event_type:
+            return [rejected_event(reason="id or type too long", event_id=event_id, event_type=event_type, body=body)]
+        try:
+            events = self._events(data)
+        except MALFORMED as exc:
+            return [rejected_event(reason=f"unreadable: {exc!r}", event_id=event_id, event_type=event_type, body=body)]
+        for event in events:
+            refs = (event.payment_reference, event.merchant_reference, event.modification_reference)
+            if not all(isinstance(ref, str) and len(ref) <= MAX_REFERENCE for ref in refs):
+                return [
+                    rejected_event(reason="reference too long", event_id=event_id, event_type=event_type, body=body)
+                ]
+        return events
+
+    def _events(self, data: dict) -> list[GatewayEvent]:
         obj = data["data"]["object"]
+        if not isinstance(obj, dict):
+            raise TypeError("data.object is not an object")
         kind = EVENT_KINDS.get(data["type"], "other")
         currency = (obj.get("currency") or "").upper()
         amount, fee, payment_ref, modification = None, None, obj.get("id", ""), ""

@@ -39,6 +39,11 @@ def webhook_event_process(*, stored: WebhookEvent, event: GatewayEvent) -> str:
     stored = WebhookEvent.objects.select_for_update().get(pk=stored.pk)
     if stored.processed_at is not None:
         return "duplicate"
+    if event.rejected:
+        # Signed but unreadable (GatewayEvent.rejected): kept for the audit trail, done with.
+        stored.processed_at, stored.result = timezone.now(), f"rejected: {event.rejected}"[:255]
+        stored.save(update_fields=["processed_at", "result"])
+        return "rejected"
     result = _apply(stored.provider, event)
     stored.processed_at, stored.result = timezone.now(), result[:255]
     stored.save(update_fields=["processed_at", "result"])

@@ -4,6 +4,7 @@ reseller's new organisation."""
 from django import forms
 
 from apps.accounts.models import TENANT_ROLES, Role, User
+from apps.core.validators import DateTimeField
 from apps.tenants.models import Organization
 
 
@@ -33,7 +34,7 @@ class EditUserForm(forms.ModelForm):
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, initial="API token")
-    expires_at = forms.DateTimeField(
+    expires_at = DateTimeField(
         required=False,
         help_text="Optional, e.g. 2027-01-31 00:00",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),

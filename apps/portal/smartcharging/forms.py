@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from apps.chargers.models import ChargePoint, ChargerGroup, Location
+from apps.core.validators import DateTimeField
 from apps.smartcharging import firmware as fw
 
 
@@ -42,13 +43,13 @@ class FirmwareForm(forms.Form):
     location = forms.URLField(
         max_length=512, label="Firmware URL", assume_scheme="https", widget=forms.URLInput(attrs={"size": 40})
     )
-    retrieve_at = forms.DateTimeField(
+    retrieve_at = DateTimeField(
         required=False,
         label="Download from",
         help_text="Empty: now.",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
-    install_at = forms.DateTimeField(
+    install_at = DateTimeField(
         required=False, label="Install at", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     signing_certificate = forms.CharField(

@@ -5,11 +5,12 @@ from decimal import Decimal
 from django import forms
 
 from apps.chargers.models import ChargerGroup, Location
+from apps.core.validators import DateTimeField
 from apps.tariffs.models import TariffAssignment
 
 
 class PreviewForm(forms.Form):
-    start = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    start = DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     minutes = forms.IntegerField(min_value=1, max_value=7 * 24 * 60, initial=45, label="Duration (minutes)")
     energy_kwh = forms.DecimalField(
         min_value=0, max_digits=9, decimal_places=3, initial=Decimal("30"), label="Energy (kWh)"
