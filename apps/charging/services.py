@@ -126,7 +126,8 @@ def transaction_start(
             started_at=timestamp,
             start_key=key,
         )
-        if not _transaction_insert_unless_retried(tx):
+        superseded = _transaction_insert_unless_retried(tx)
+        if superseded is None:
             # The same start again (our answer got lost), or the same start racing itself on two
             # connections: the same transactionId and verdict as the first time.
             existing = Transaction.objects.get(charge_point_id=charge_point_id, start_key=key)
@@ -135,9 +136,10 @@ def transaction_start(
             Reservation.objects.filter(
                 charge_point_id=charge_point_id, reservation_id=reservation_id, status=Reservation.Status.ACTIVE
             ).update(status=Reservation.Status.USED, transaction=tx)
-        transaction_close_superseded(
-            charge_point_id=charge_point_id, evse_id=tx.evse_id, transaction_pk=tx.pk, started_at=timestamp
-        )
+        if superseded:
+            transaction_close_superseded(
+                charge_point_id=charge_point_id, evse_id=tx.evse_id, transaction_pk=tx.pk, started_at=timestamp
+            )
         publish(
             TransactionStarted(
                 transaction_pk=tx.pk,
@@ -157,10 +159,11 @@ def transaction_start(
         return tx, IdTokenInfo(status=status, expires_at=info.expires_at, group_id=info.group_id, token=info.token)
 
 
-def _transaction_insert_unless_retried(tx: Transaction) -> bool:
+def _transaction_insert_unless_retried(tx: Transaction) -> bool | None:
     """INSERT a new 1.6 transaction, its transactionId being its primary key (1.6 ids are
     ours, unique within the organisation's schema), unless its start_key is already stored.
-    Sets tx.pk and tx.transaction_id and returns True when stored.
+    Sets tx.pk and tx.transaction_id when stored; returns None when it was not (a retry),
+    else whether an older transaction is still active on the same EVSE.
 
     One statement: save() in a savepoint (for the IntegrityError of a retry) followed by an
     UPDATE for the id took five, and StartTransaction was the costliest call on the central
@@ -177,17 +180,22 @@ def _transaction_insert_unless_retried(tx: Transaction) -> bool:
             f"INSERT INTO {table} (id, transaction_id, {cols}) "
             f"SELECT n.id, n.id::text, {', '.join(['%s'] * len(values))} "
             f"FROM (SELECT nextval(pg_get_serial_sequence(%s, 'id')) AS id) n "
-            f"ON CONFLICT (charge_point_id, start_key) DO NOTHING RETURNING id",
-            [*values, meta.db_table],
+            f"ON CONFLICT (charge_point_id, start_key) DO NOTHING RETURNING id, "
+            # Whether an older transaction is still active on this EVSE (its end was lost):
+            # asked in the same statement, so the close below costs a round trip only when there
+            # is one. A subquery in RETURNING reads the statement's snapshot: not the new row.
+            f"EXISTS (SELECT 1 FROM {table} o WHERE o.charge_point_id = %s AND o.evse_id = %s "
+            "AND o.status = %s AND o.started_at <= %s)",
+            [*values, meta.db_table, tx.charge_point_id, tx.evse_id, Transaction.Status.ACTIVE, tx.started_at],
         )
         row = cursor.fetchone()
     if row is None:
-        return False
+        return None
     tx.pk = row[0]
     tx.transaction_id = str(row[0])
     tx._state.adding = False
     tx._state.db = connection.alias
-    return True
+    return bool(row[1])
 
 
 def _info_for(tx: Transaction) -> IdTokenInfo:

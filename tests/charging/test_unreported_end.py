@@ -88,13 +88,21 @@ def test_portal_shows_a_session_closed_without_a_stop(tenant_a, make_user, login
         assert "NoActivity" in page and "end not reported" in page
 
 
-def test_a_1_6_start_pays_one_statement_for_the_rule(in_tenant_a, now):
-    """The OCPP hot path: the card, its concurrency check, the INSERT, and one UPDATE that
-    closes (usually nothing)."""
+def test_a_1_6_start_pays_no_statement_for_the_rule_when_nothing_is_left_open(in_tenant_a, now):
+    """The OCPP hot path: the card lookup and the INSERT, which also says whether an older
+    transaction is still active on the EVSE; the closing UPDATE only runs when one is."""
     cp = ChargePointFactory()
-    TransactionFactory(charge_point=cp, started_at=now - timedelta(hours=2))
+    TransactionFactory(charge_point=cp, started_at=now - timedelta(hours=2), status=Transaction.Status.COMPLETED)
     with CaptureQueriesContext(connection) as ctx:
         transaction_start(charge_point_id=cp.pk, connector_id=1, id_tag="NOBODY", meter_start=0, timestamp=now)
     sql = [q["sql"] for q in ctx.captured_queries]
-    assert len(sql) == 3, sql
-    assert sum(s.startswith("UPDATE") for s in sql) == 1
+    assert len(sql) == 2 and not any(s.startswith("UPDATE") for s in sql), sql
+
+    left_open = TransactionFactory(charge_point=cp, started_at=now - timedelta(hours=1))
+    with CaptureQueriesContext(connection) as ctx:
+        transaction_start(
+            charge_point_id=cp.pk, connector_id=1, id_tag="NOBODY", meter_start=0, timestamp=now + timedelta(minutes=1)
+        )
+    assert sum(q["sql"].startswith("UPDATE") for q in ctx.captured_queries) == 1
+    left_open.refresh_from_db()
+    assert left_open.status == Transaction.Status.COMPLETED and left_open.stop_missing
