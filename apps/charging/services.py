@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.utils import timezone
 
 from apps.charging.events import TransactionAuthorised, TransactionEnded, TransactionFiguresChanged, TransactionStarted
 from apps.charging.locallists import local_lists_token_changed
@@ -27,7 +28,7 @@ from apps.charging.selectors import (
     token_has_active_transaction,
     transactions_inactive,
 )
-from apps.core.db import savepoint_if_nested
+from apps.core.db import savepoint_if_nested, update_returning
 from apps.core.events import publish
 
 # OCPP 1.6 SampledValue defaults (section 7.45): stored explicitly so readers need not know them.
@@ -262,29 +263,33 @@ def transaction_stop(
 
 def _transaction_complete(*, charge_point_id: int, transaction_id: str, **values) -> tuple[int, int, bool] | None:
     """Complete the charger's transaction unless it is unknown or already completed (other
-    than by us for want of its stop: stop_missing), in one UPDATE ... RETURNING (the row
-    stays locked until commit, as select_for_update did): the (pk, connector_id, whether we
-    had closed it) it completed, or None. A SELECT FOR UPDATE, a model instance and a save()
-    cost three times as much on every StopTransaction."""
+    than by us for want of its stop: stop_missing), in an UPDATE ... RETURNING (the row stays
+    locked until commit, as select_for_update did): the (pk, connector_id, whether we had
+    closed it) it completed, or None. A SELECT FOR UPDATE, a model instance and a save() cost
+    three times as much on every StopTransaction.
+
+    The usual stop is one statement; only a stop that finds nothing active (unknown, repeated,
+    or late for a session we closed) asks a second time, for a session we closed."""
     values["status"] = Transaction.Status.COMPLETED
     values["stop_missing"] = False
-    qn = connection.ops.quote_name
-    fields = [Transaction._meta.get_field(name) for name in values]
-    table = qn(Transaction._meta.db_table)
-    with connection.cursor() as cursor:
-        # Joined to itself: RETURNING gives the new row, `old` the row as it was.
-        cursor.execute(
-            f"UPDATE {table} t SET {', '.join(f'{qn(f.column)} = %s' for f in fields)} FROM {table} old "
-            "WHERE old.id = t.id AND t.charge_point_id = %s AND t.transaction_id = %s "
-            "AND (t.status <> %s OR t.stop_missing) RETURNING t.id, t.connector_id, old.stop_missing",
-            [
-                *(f.get_db_prep_save(values[f.name], connection) for f in fields),
-                charge_point_id,
-                transaction_id,
-                Transaction.Status.COMPLETED,
-            ],
-        )
-        return cursor.fetchone()
+    where = "charge_point_id = %s AND transaction_id = %s AND "
+    row = update_returning(
+        Transaction,
+        values,
+        where=where + "status <> %s",
+        params=[charge_point_id, transaction_id, Transaction.Status.COMPLETED],
+        returning="id, connector_id",
+    )
+    if row is not None:
+        return row[0], row[1], False
+    row = update_returning(
+        Transaction,
+        values,
+        where=where + "status = %s AND stop_missing",
+        params=[charge_point_id, transaction_id, Transaction.Status.COMPLETED],
+        returning="id, connector_id",
+    )
+    return None if row is None else (row[0], row[1], True)
 
 
 # --------------------------------------------------------------------------- ends never reported
@@ -318,8 +323,6 @@ def transactions_close_inactive(*, now: datetime | None = None, limit: int = 500
     reading (else their last activity). What counts as activity: apps.charging.selectors.
     transactions_inactive. Returns how many were closed (at most `limit` a run; the next
     run takes the rest)."""
-    from django.utils import timezone
-
     hours = charging_settings().unreported_end_hours
     if not hours:
         return 0

@@ -13,7 +13,6 @@ hard loses at most one flush interval of log.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 import time
@@ -22,6 +21,8 @@ from datetime import UTC, datetime
 
 import orjson
 from django.conf import settings
+from django.db import connection, transaction
+from django_tenants.utils import schema_context
 
 from apps.chargers.passwords import shared_entries_keep
 from apps.chargers.services import charge_points_revive, charge_points_touch
@@ -86,15 +87,6 @@ def entry(
 
 
 # ---------------------------------------------------------------------------------- rows
-
-
-def _dumps(value) -> bytes:
-    """orjson's bytes (their length is the size in bytes, for free); the json module for what
-    orjson refuses but JSON allows (integers beyond 64 bits)."""
-    try:
-        return orjson.dumps(value)
-    except TypeError:
-        return json.dumps(value, separators=(",", ":")).encode()
 
 
 def _clean_str(value: str, notes: dict, name: str) -> str:
@@ -202,7 +194,7 @@ def _row(item: dict, *, careful: bool = False) -> tuple:
     text, cut = None, False
     if payload is not None:
         if careful:
-            data = _dumps(_sanitised(payload, notes))
+            data = json_text(_sanitised(payload, notes)).encode()
         else:
             try:
                 data = orjson.dumps(payload)
@@ -287,8 +279,6 @@ def _copy(rows: list[tuple]) -> None:
     """COPY the rows in: the log is half of all rows the central system writes, and a
     multi-row INSERT through the ORM spent most of its time quoting parameters in Python
     (psycopg's client-side binding); COPY's row writer is psycopg's C code."""
-    from django.db import connection
-
     qn = connection.ops.quote_name
     sql = f"COPY {qn(MessageLog._meta.db_table)} ({', '.join(qn(c) for c in _COLUMNS)}) FROM STDIN"
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
@@ -297,8 +287,6 @@ def _copy(rows: list[tuple]) -> None:
 
 
 def _log_write(schema: str, items: list[dict]) -> None:
-    from django.db import transaction
-
     rows = [_prepared(item) for item in items]
     try:
         with transaction.atomic():
@@ -328,8 +316,6 @@ def _attempt(build, item: dict, **kwargs) -> tuple | Exception:
 
 def _insert_one(row: tuple | Exception) -> Exception | None:
     """None when the row went in, else what stopped it."""
-    from django.db import transaction
-
     if isinstance(row, Exception):
         return row
     try:
@@ -344,8 +330,6 @@ def _liveness_keep(schema: str, items: list[dict]) -> None:
     """last_seen, the revival of chargers the stale sweep took for dead, and the password
     cache entries of chargers that keep talking. They ride on the log's flush (one UPDATE per
     batch, not per frame) but never on its success: each part fails on its own."""
-    from django.db import transaction
-
     seen = {i["charge_point_id"]: i["connection_id"] for i in items if i["direction"] == "in" and i["charge_point_id"]}
     if not seen:
         return
@@ -364,8 +348,6 @@ def _liveness_keep(schema: str, items: list[dict]) -> None:
 
 def write_entries(*, entries: list[dict]) -> None:
     """Synchronous bulk write, grouped by schema: liveness first, then the log."""
-    from django_tenants.utils import schema_context
-
     by_schema: dict[str, list[dict]] = defaultdict(list)
     for item in entries:
         by_schema[item["schema"]].append(item)
