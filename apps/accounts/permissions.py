@@ -78,16 +78,3 @@ class Policy(BasePermission):
     def has_permission(self, request, view):
         name = view_policy_name(view, request)
         return name is not None and allowed(request.user, name)
-
-
-class HasRole(BasePermission):
-    """DRF permission by role set; prefer a `policy` declaration on the view."""
-
-    roles: frozenset = frozenset()
-
-    @classmethod
-    def of(cls, roles):
-        return type(f"HasRole_{'_'.join(sorted(roles))}", (cls,), {"roles": frozenset(roles)})
-
-    def has_permission(self, request, view):
-        return user_has_role(request.user, self.roles)
